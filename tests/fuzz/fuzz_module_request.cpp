@@ -4,6 +4,7 @@
 // Invariants: no crash/hang; chunked and one-piece feeding give the same steps; every request
 // respects the limits and framing rules; encode(request) parses back to exactly that request.
 #include "common/protocol/module_request.hpp"
+#include "tests/fuzz/chunked_feed.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -16,39 +17,7 @@ using namespace mpx::protocol;
 
 std::vector<ModuleRequestStep> run(const std::vector<std::string_view>& chunks,
                                    const ModuleRequestLimits& limits) {
-  ModuleRequestParser parser(limits);
-  std::vector<ModuleRequestStep> steps;
-  for (const auto chunk : chunks) {
-    parser.feed(chunk);
-    for (;;) {
-      auto step = parser.next();
-      if (std::holds_alternative<NeedMore>(step)) {
-        break;
-      }
-      const bool fatal = std::holds_alternative<FatalError>(step);
-      steps.push_back(std::move(step));
-      if (fatal) {
-        return steps;
-      }
-    }
-  }
-  return steps;
-}
-
-std::vector<std::string_view> chunk(std::string_view bytes, std::uint8_t control,
-                                    std::uint8_t seed) {
-  std::vector<std::string_view> chunks;
-  std::uint32_t state = 0x9e3779b9U ^ seed;
-  const std::size_t max_chunk = (control & 0x3fU) + 1U;
-  for (std::size_t pos = 0; pos < bytes.size();) {
-    state ^= state << 13;
-    state ^= state >> 17;
-    state ^= state << 5;
-    const std::size_t n = std::min<std::size_t>(1 + state % max_chunk, bytes.size() - pos);
-    chunks.push_back(bytes.substr(pos, n));
-    pos += n;
-  }
-  return chunks;
+  return mpx::fuzz::run<ModuleRequestStep>(ModuleRequestParser(limits), chunks);
 }
 
 void check_request(const ModuleRequest& request, const ModuleRequestLimits& limits) {
@@ -88,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string_view bytes(reinterpret_cast<const char*>(data + 2), size - 2);
   const auto whole = run({bytes}, limits);
-  const auto pieces = run(chunk(bytes, data[0], data[1]), limits);
+  const auto pieces = run(mpx::fuzz::chunk(bytes, data[0], data[1]), limits);
   if (whole != pieces) {
     __builtin_trap();
   }

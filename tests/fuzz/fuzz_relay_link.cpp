@@ -6,6 +6,7 @@
 // request/message re-encodes (the encoder must accept it) and parses back to the same value.
 #include "common/protocol/relay_message.hpp"
 #include "common/protocol/relay_request.hpp"
+#include "tests/fuzz/chunked_feed.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -16,43 +17,6 @@ namespace {
 
 using namespace mpx::protocol;
 
-std::vector<std::string_view> chunk(std::string_view bytes, std::uint8_t control,
-                                    std::uint8_t seed) {
-  std::vector<std::string_view> chunks;
-  std::uint32_t state = 0x9e3779b9U ^ seed;
-  const std::size_t max_chunk = (control & 0x3fU) + 1U;
-  for (std::size_t pos = 0; pos < bytes.size();) {
-    state ^= state << 13;
-    state ^= state >> 17;
-    state ^= state << 5;
-    const std::size_t n = std::min<std::size_t>(1 + state % max_chunk, bytes.size() - pos);
-    chunks.push_back(bytes.substr(pos, n));
-    pos += n;
-  }
-  return chunks;
-}
-
-// Drives any of the two parsers: feed every chunk, drain until NeedMore, stop at FatalError.
-template <class Parser, class Step>
-std::vector<Step> run(Parser parser, const std::vector<std::string_view>& chunks) {
-  std::vector<Step> steps;
-  for (const auto piece : chunks) {
-    parser.feed(piece);
-    for (;;) {
-      Step step = parser.next();
-      if (std::holds_alternative<NeedMore>(step)) {
-        break;
-      }
-      const bool fatal = std::holds_alternative<FatalError>(step);
-      steps.push_back(std::move(step));
-      if (fatal) {
-        return steps;
-      }
-    }
-  }
-  return steps;
-}
-
 void check_request(const RelayRequest& request, const RelayRequestLimits& limits) {
   if (request.headers.size() > limits.max_headers) {
     __builtin_trap();
@@ -61,7 +25,7 @@ void check_request(const RelayRequest& request, const RelayRequestLimits& limits
   if (!encoded) {
     __builtin_trap();
   }
-  const auto again = run<RelayRequestParser, RelayRequestStep>(RelayRequestParser(limits),
+  const auto again = mpx::fuzz::run<RelayRequestStep>(RelayRequestParser(limits),
                                                                 {encoded.value()});
   if (again.size() != 1 || !std::holds_alternative<RelayRequest>(again[0]) ||
       std::get<RelayRequest>(again[0]) != request) {
@@ -98,11 +62,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     message_max_line = 40;
   }
   const std::string_view bytes(reinterpret_cast<const char*>(data + 2), size - 2);
-  const auto pieces = chunk(bytes, data[0], data[1]);
+  const auto pieces = mpx::fuzz::chunk(bytes, data[0], data[1]);
 
-  const auto requests = run<RelayRequestParser, RelayRequestStep>(
+  const auto requests = mpx::fuzz::run<RelayRequestStep>(
       RelayRequestParser(request_limits), {bytes});
-  if (requests != run<RelayRequestParser, RelayRequestStep>(RelayRequestParser(request_limits),
+  if (requests != mpx::fuzz::run<RelayRequestStep>(RelayRequestParser(request_limits),
                                                              pieces)) {
     __builtin_trap();
   }
@@ -112,9 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
-  const auto messages = run<RelayMessageParser, RelayMessageStep>(
+  const auto messages = mpx::fuzz::run<RelayMessageStep>(
       RelayMessageParser(message_max_line), {bytes});
-  if (messages != run<RelayMessageParser, RelayMessageStep>(RelayMessageParser(message_max_line),
+  if (messages != mpx::fuzz::run<RelayMessageStep>(RelayMessageParser(message_max_line),
                                                              pieces)) {
     __builtin_trap();
   }
