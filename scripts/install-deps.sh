@@ -12,7 +12,7 @@ PACKAGES=(
   libboost-dev libboost-program-options-dev libboost-system-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libssl-dev
   libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-  libnetfilter-conntrack-dev libmnl-dev
+  libnetfilter-conntrack-dev libmnl-dev libnftables-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools the tests, the lab and the demo drive

@@ -1,0 +1,131 @@
+// ConntrackDatapath: the default Datapath back-end. Each flow becomes ONE conntrack entry with
+// DNAT + SNAT (MediaProxy's method, spec/mediaproxy-compat.md 5.6): original tuple
+// caller_remote -> caller_local, DNAT to callee_remote, SNAT to callee_local, so the kernel
+// forwards both directions and the relay's sockets no longer see the flow.
+//
+// Ownership: every entry carries Options::mark. open() deletes all entries with that mark (left
+// by a crashed previous instance) and the destructor deletes them again. Use one mark per relay
+// instance per network namespace.
+//
+// Lifetime (the IPS_FIXED_TIMEOUT decision): entries are created WITHOUT IPS_FIXED_TIMEOUT,
+// with an initial timeout of Options::lease, and counters() re-arms that timeout at every read.
+// Measured on kernel 6.18: the timeout of an IPS_FIXED_TIMEOUT entry cannot be changed at all
+// (an update carrying CTA_TIMEOUT fails with EPERM), so a fixed entry is either short (it dies
+// during a silent hold while the relay is alive) or long (a dead relay's entries forward media
+// for that whole time). Without the bit:
+//  - while the relay lives and polls, an entry never expires on its own, even through a long
+//    silent hold: the relay's own no-traffic / on-hold timers (spec 5.7) decide when it ends;
+//  - when the relay dies, traffic keeps refreshing its entries (to the kernel's UDP timeouts,
+//    30 s unreplied / 120 s assured), so they end 30-120 s after the endpoints stop sending,
+//    i.e. with the stream; a restarted relay deletes them at once by mark.
+// Because each packet resets the timeout to the kernel's UDP timeout (not to the lease), the
+// relay MUST call counters() for every flow more often than max_poll_interval() (the smaller of
+// the lease and net.netfilter.nf_conntrack_udp_timeout). If it does not, the entry may expire,
+// packets fall back to the relay's sockets, and counters() reports the flow as gone (an error)
+// while remove() still returns the last counters read.
+//
+// Last activity: conntrack keeps no last-seen timestamp. counters() compares the packet counts
+// with the previous read and sets last_activity to the time of the read that first saw them
+// change, so it is late by at most the polling interval. The relay's no-traffic timer fires when
+// now - last_activity (or the hand-off time, when last_activity is still the epoch) exceeds
+// stream_timeout; its on-hold timer is independent of activity (spec 5.7). Expect the timers to
+// fire up to one polling interval late; poll more often than the shortest timeout precision you
+// need.
+//
+// Counters are 64-bit and cover only what the kernel forwarded: packets the relay's sockets saw
+// before the hand-off are the relay's to add, and packets between remove()'s final read and the
+// delete (microseconds) are lost, as in MediaProxy.
+//
+// Not thread-safe: drive it from the relay's event loop. The netlink socket belongs to the
+// network namespace the thread was in when open() ran.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/result.hpp"
+#include "userspace/conntrack/conntrack_batch.hpp"
+#include "userspace/conntrack/conntrack_table.hpp"
+#include "userspace/datapath.hpp"
+
+namespace mpx::datapath {
+
+class ConntrackDatapath final : public Datapath {
+ public:
+  struct Options {
+    std::uint32_t mark = 0x6d707831;  // "mpx1": identifies this relay's entries
+    std::chrono::seconds lease{60};   // entry timeout, re-armed by counters()
+    unsigned eexist_attempts = 5;     // delete-and-recreate rounds when a plain entry exists
+  };
+
+  // Opens ctnetlink in the calling thread's network namespace and deletes every entry carrying
+  // options.mark. The namespace must have been prepared (NamespacePreparer): an error if
+  // nf_conntrack_acct or ip_forward is not 1 (the nft rule cannot be checked from here).
+  static Result<std::unique_ptr<ConntrackDatapath>> open(const Options& options);
+  static Result<std::unique_ptr<ConntrackDatapath>> open() { return open(Options{}); }
+
+  // Deletes every entry carrying the mark (best effort).
+  ~ConntrackDatapath() override;
+  ConntrackDatapath(const ConntrackDatapath&) = delete;
+  ConntrackDatapath& operator=(const ConntrackDatapath&) = delete;
+
+  std::string name() const override { return "conntrack"; }
+  // Creates the NAT entry and checks, by reading it back, that the kernel set IPS_SRC_NAT and
+  // IPS_DST_NAT and the expected tuples. A plain entry made by packets that arrived earlier
+  // (EEXIST) is deleted and the creation retried, at most eexist_attempts times.
+  Result<void> install(const Flow& flow) override;
+  // Deletes the entry and returns its last counters (those of the final read when the entry had
+  // already gone, e.g. after a lapsed lease).
+  Result<FlowCounters> remove(const Flow& flow) override;
+  // Reads both directions' counters (caller = original direction), updates last_activity and
+  // re-arms the lease.
+  Result<FlowCounters> counters(const Flow& flow) override;
+  std::vector<Flow> flows() const override;
+
+  // Batch paths for thousands of flows (relay restart, mass hang-up): requests go to the kernel
+  // in libmnl batches (one round trip per 64 KiB) and the read-back check is ONE dump of our
+  // mark instead of one GET per flow. Per flow, the same result as install() / remove();
+  // flows whose creation meets EEXIST go through install()'s delete-and-recreate path.
+  std::vector<Result<void>> install_batch(std::span<const Flow> flows);
+  std::vector<Result<FlowCounters>> remove_batch(std::span<const Flow> flows);
+  // How many batch operations fell back to one request per flow because the batch itself failed
+  // (send error, lost acknowledgements); worth a warning in the relay's log.
+  std::size_t batch_fallbacks() const { return batch_fallbacks_; }
+
+  const Options& options() const { return options_; }
+  // The longest gap allowed between two counters() calls of a flow (see Lifetime above).
+  std::chrono::seconds max_poll_interval() const { return max_poll_interval_; }
+
+ private:
+  using Key = std::tuple<std::uint32_t, std::uint16_t, std::uint32_t, std::uint16_t>;
+  struct Installed {
+    Flow flow;
+    FlowCounters last;  // last counters read (zero at install)
+  };
+
+  ConntrackDatapath(conntrack::ConntrackTable table, conntrack::ConntrackBatch batch,
+                    const Options& options, std::chrono::seconds max_poll_interval);
+  // Why this flow cannot be installed next to the installed ones and `pending`; "" if it can.
+  std::string rejection(const Flow& flow, const std::vector<Flow>& pending) const;
+  // install() after validation: create (with EEXIST recovery) and check by reading back.
+  Result<void> create_and_verify(const Flow& flow);
+  static Key key_of(const Flow& flow);
+  Result<void> create_checked(const Flow& flow);
+  Result<conntrack::EntrySnapshot> read_own(const Flow& flow);
+  Result<std::map<Key, Installed>::iterator> find(const Flow& flow, const char* action);
+
+  conntrack::ConntrackTable table_;
+  conntrack::ConntrackBatch batch_;
+  Options options_;
+  std::chrono::seconds max_poll_interval_;
+  std::size_t batch_fallbacks_ = 0;
+  std::map<Key, Installed> installed_;
+};
+
+}  // namespace mpx::datapath

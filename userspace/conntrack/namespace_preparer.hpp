@@ -1,0 +1,56 @@
+// NamespacePreparer: makes the relay's network namespace able to run the conntrack datapath, and
+// undoes its own part on exit. At prepare():
+//  - net.ipv4.ip_forward=1 (NAT entries forward between interfaces);
+//  - net.netfilter.nf_conntrack_acct=1, before any entry of ours exists (an entry created
+//    without it never gets counters);
+//  - its own nftables table `ip <table>` with a nat chain on postrouting holding one
+//    `ct state new counter` rule: that rule is what registers BOTH the conntrack and the NAT
+//    hooks in the namespace; with either alone the kernel ignores NAT entries and delivers
+//    packets to the local sockets (spec/kernel-datapaths.md). A table of the same name left by
+//    a crashed relay is replaced in the same transaction.
+// The destructor (or remove()) deletes the table. The sysctls are left as they are: other users
+// of the namespace may rely on them, and they cost nothing.
+// Works on the calling thread's network namespace; the nftables netlink socket is opened there
+// and kept, so the removal reaches the same namespace from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.hpp"
+
+struct nft_ctx;
+
+namespace mpx::datapath {
+
+class NamespacePreparer {
+ public:
+  struct Options {
+    std::string table = "mpx_relay";  // letters, digits, '_'; starts with a letter; <= 32
+  };
+
+  static Result<NamespacePreparer> prepare(const Options& options);
+  static Result<NamespacePreparer> prepare() { return prepare(Options{}); }
+
+  NamespacePreparer(NamespacePreparer&&) noexcept;
+  NamespacePreparer& operator=(NamespacePreparer&&) noexcept;
+  ~NamespacePreparer();  // remove(), errors ignored
+
+  // Deletes the table (idempotent: also fine when it is already gone).
+  Result<void> remove();
+  const std::string& table() const { return table_; }
+
+ private:
+  struct ContextDeleter {
+    void operator()(nft_ctx* ctx) const noexcept;
+  };
+  using Context = std::unique_ptr<nft_ctx, ContextDeleter>;
+
+  NamespacePreparer(Context context, std::string table);
+
+  Context context_;
+  std::string table_;
+  bool removed_ = false;
+};
+
+}  // namespace mpx::datapath
