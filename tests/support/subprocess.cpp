@@ -185,10 +185,7 @@ std::string source_path(const std::string& relative) {
 
 std::string binary_path(const std::string& relative) {
   const char* dir = std::getenv("MPX_BINARY_DIR");
-  if (dir == nullptr) {
-    throw std::runtime_error("MPX_BINARY_DIR is not set (run the test through ctest)");
-  }
-  return std::string(dir) + "/" + relative;
+  return std::string(dir != nullptr ? dir : MPX_DEFAULT_BINARY_DIR) + "/" + relative;
 }
 
 }  // namespace mpx::test

@@ -46,9 +46,9 @@ class Child {
   std::string log_file_;
 };
 
-// Path of a file in the source tree (MPX_SOURCE_DIR from ctest, else the configure-time path).
+// Path of a file in the source tree (env MPX_SOURCE_DIR overrides the configure-time path).
 std::string source_path(const std::string& relative);
-// Path of a file in the build tree (MPX_BINARY_DIR from ctest).
+// Path of a file in the build tree (env MPX_BINARY_DIR overrides the configure-time path).
 std::string binary_path(const std::string& relative);
 
 }  // namespace mpx::test

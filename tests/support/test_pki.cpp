@@ -12,9 +12,11 @@
 namespace mpx::test {
 
 std::filesystem::path test_pki_dir() {
-  if (const char* dir = std::getenv("MPX_TEST_PKI_DIR");
-      dir != nullptr && std::filesystem::exists(std::filesystem::path(dir) / "ca.pem")) {
-    return dir;
+  // The ctest fixture "pki" fills MPX_DEFAULT_PKI_DIR; MPX_TEST_PKI_DIR overrides it.
+  const char* env = std::getenv("MPX_TEST_PKI_DIR");
+  const std::filesystem::path fixture_dir = env != nullptr ? env : MPX_DEFAULT_PKI_DIR;
+  if (std::filesystem::exists(fixture_dir / "ca.pem")) {
+    return fixture_dir;
   }
   static const auto made = [] {
     static TempDir holder("mpx-pki");

@@ -47,15 +47,6 @@ TEST_P(DaemonBinaries, MissingConfigDirectoryIsAnError) {
   EXPECT_NE(result.err.find("/nonexistent/mpx-config"), std::string::npos) << result.err;
 }
 
-TEST_P(DaemonBinaries, GoodConfigIsAccepted) {
-  mpx::test::TempDir dir;
-  dir.write("config.ini", "[Relay]\ndatapath = xdp\n[Dispatcher]\nmanagement_use_tls = no\n");
-  const auto result = mpx::test::run({GetParam().binary, "--config-dir", dir.path().string(),
-                                      "--runtime-dir", dir.path().string(), "--no-fork"});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.err.find("configuration OK"), std::string::npos) << result.err;
-}
-
 TEST_P(DaemonBinaries, VersionAndHelp) {
   auto result = mpx::test::run({GetParam().binary, "--version"});
   EXPECT_EQ(result.exit_code, 0);
@@ -63,6 +54,17 @@ TEST_P(DaemonBinaries, VersionAndHelp) {
   result = mpx::test::run({GetParam().binary, "--help"});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_NE(result.out.find("--config-dir"), std::string::npos);
+}
+
+// The relay still validates its configuration and exits; the dispatcher runs as a daemon and is
+// started with certificates by tests/integration/dispatcher.
+TEST(RelayBinary, GoodConfigIsAccepted) {
+  mpx::test::TempDir dir;
+  dir.write("config.ini", "[Relay]\ndatapath = xdp\n[Dispatcher]\nmanagement_use_tls = no\n");
+  const auto result = mpx::test::run({MPX_RELAY_BIN, "--config-dir", dir.path().string(),
+                                      "--runtime-dir", dir.path().string(), "--no-fork"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("configuration OK"), std::string::npos) << result.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, DaemonBinaries,
