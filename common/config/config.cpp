@@ -163,4 +163,16 @@ std::string_view to_string(AccountingBackend backend) {
   return "unknown";
 }
 
+std::string_view to_string(SipProxy proxy) {
+  switch (proxy) {
+    case SipProxy::opensips:
+      return "opensips";
+    case SipProxy::kamailio:
+      return "kamailio";
+    case SipProxy::none:
+      return "none";
+  }
+  return "unknown";
+}
+
 }  // namespace mpx::config

@@ -1,6 +1,7 @@
 // mpx::config: the typed contents of config.ini, the file MediaProxy's dispatcher and relay share
 // (mediaproxy-compat.md §7). Sections, option names and defaults are MediaProxy's; the member
-// initialisers below ARE the defaults. mpx adds its own options ([Relay] datapath) next to them.
+// initialisers below ARE the defaults. mpx adds its own options ([Relay] datapath, [Dispatcher]
+// socket_mode, socket_owner, socket_group, answer_budget_ms) next to them.
 // Reading stops start-up with one ConfigError line naming file, line, section, option and what is
 // accepted; see schema.cpp for the table of options.
 #pragma once
@@ -29,6 +30,10 @@ enum class LogLevel { critical, error, warning, info, debug };
 enum class Datapath { conntrack, xdp, tc, userspace };
 
 enum class AccountingBackend { database, radius };
+
+// Which SIP proxy the dispatcher asks to end a dialog whose media died (mpx; MediaProxy spoke
+// only to OpenSIPS): OpenSIPS's mi_datagram or Kamailio's jsonrpcs datagram socket.
+enum class SipProxy { opensips, kamailio, none };
 
 // Media ports: pairs (p, p+1) for even p in [start, end), end exclusive (§5.3). Invariant after
 // parsing: both even, 1024 <= start < end <= 65536 (so end does not fit in 16 bits).
@@ -89,6 +94,16 @@ struct DispatcherConfig {
   Seconds relay_recover_interval{60};
   Seconds cleanup_dead_relays_after{43200};
   Seconds cleanup_expired_sessions_after{86400};
+  // mpx: the module socket's permissions. Restrictive by default: only the owner (the
+  // dispatcher's user unless socket_owner says otherwise) and socket_group may talk to it.
+  std::uint32_t socket_mode = 0660;         // permission bits, 0 to 0777
+  std::optional<std::string> socket_owner;  // user name or numeric uid; nullopt: leave as created
+  std::optional<std::string> socket_group;  // group name or numeric gid; nullopt: leave as created
+  // mpx: every answer to the module, failover included, is sent within this budget (the module
+  // waits 500 ms, then stops using the dispatcher for 10 s); past it the answer is `error`.
+  std::chrono::milliseconds answer_budget{300};
+  SipProxy sip_proxy = SipProxy::opensips;  // mpx
+  Seconds dialog_end_timeout{3};            // mpx: wait this long for the proxy's answer
   bool operator==(const DispatcherConfig&) const = default;
 };
 
@@ -120,6 +135,12 @@ struct OpenSipsConfig {
   bool operator==(const OpenSipsConfig&) const = default;
 };
 
+// [Kamailio] (mpx): where Kamailio's jsonrpcs module listens for datagrams (its dgram_socket).
+struct KamailioConfig {
+  std::filesystem::path socket_path = "/run/kamailio/kamailio_rpc.sock";
+  bool operator==(const KamailioConfig&) const = default;
+};
+
 struct ThorNetworkConfig {
   std::optional<std::string> domain;
   std::optional<boost::asio::ip::address_v4> node_ip;  // nullopt: the host's default IP
@@ -134,6 +155,7 @@ struct Config {
   RadiusConfig radius;
   OpenSipsConfig opensips;
   ThorNetworkConfig thor_network;
+  KamailioConfig kamailio;
 
   std::filesystem::path config_dir;   // where config.ini was looked for
   std::filesystem::path config_file;  // the file read; empty when there was none
@@ -172,5 +194,6 @@ mpx::Result<Config> try_parse_config(std::string_view text, const std::string& f
 std::string_view to_string(Datapath datapath);
 std::string_view to_string(LogLevel level);  // MediaProxy's spelling: "INFO", ...
 std::string_view to_string(AccountingBackend backend);
+std::string_view to_string(SipProxy proxy);
 
 }  // namespace mpx::config

@@ -34,8 +34,9 @@ auto sql_name(bool dotted) {
   return [dotted](std::string_view text) { return parse_sql_name(text, dotted); };
 }
 
-constexpr std::array<std::string_view, 7> sections{"Relay",  "Dispatcher", "TLS",        "Database",
-                                                   "Radius", "OpenSIPS",   "ThorNetwork"};
+constexpr std::array<std::string_view, 8> sections{"Relay",    "Dispatcher",  "TLS",
+                                                   "Database", "Radius",      "OpenSIPS",
+                                                   "ThorNetwork", "Kamailio"};
 
 constexpr std::string_view seconds_positive = "a whole number of seconds, 1 to 2147483647";
 constexpr std::string_view boolean = "yes, no, true, false, on, off, 1, 0";
@@ -122,6 +123,21 @@ std::vector<OptionSpec> make_table() {
        store(dispatcher, &D::cleanup_dead_relays_after, seconds_from(1))},
       {"Dispatcher", "cleanup_expired_sessions_after", "86400", seconds_positive, true,
        store(dispatcher, &D::cleanup_expired_sessions_after, seconds_from(1))},
+      {"Dispatcher", "socket_mode", "0660", "octal permission bits, 0 to 0777 (e.g. 0660)", false,
+       store(dispatcher, &D::socket_mode, parse_file_mode)},  // mpx
+      {"Dispatcher", "socket_owner", "None", "None, a user name or a numeric uid", false,
+       store(dispatcher, &D::socket_owner, parse_optional_text)},  // mpx
+      {"Dispatcher", "socket_group", "None", "None, a group name or a numeric gid", false,
+       store(dispatcher, &D::socket_group, parse_optional_text)},  // mpx
+      {"Dispatcher", "answer_budget_ms", "300",
+       "a whole number of milliseconds, 50 to 450 (the module waits 500)", false,
+       store(dispatcher, &D::answer_budget,
+             [](std::string_view text) { return parse_milliseconds(text, 50, 450); })},  // mpx
+      {"Dispatcher", "sip_proxy", "opensips",
+       "opensips, kamailio or none (who ends dialogs whose media died)", false,
+       store(dispatcher, &D::sip_proxy, parse_sip_proxy)},  // mpx
+      {"Dispatcher", "dialog_end_timeout", "3", seconds_positive, false,
+       store(dispatcher, &D::dialog_end_timeout, seconds_from(1))},  // mpx
 
       // [TLS]
       {"TLS", "certs_path", "tls", "a non-empty path (relative: in the configuration directory)",
@@ -161,6 +177,11 @@ std::vector<OptionSpec> make_table() {
        store(&Config::thor_network, &ThorNetworkConfig::domain, parse_optional_text)},
       {"ThorNetwork", "node_ip", "", optional_ip, false,
        store(&Config::thor_network, &ThorNetworkConfig::node_ip, parse_optional_ipv4)},
+
+      // [Kamailio] (mpx)
+      {"Kamailio", "socket_path", "/run/kamailio/kamailio_rpc.sock",
+       "a non-empty path: Kamailio's jsonrpcs dgram_socket", false,
+       store(&Config::kamailio, &KamailioConfig::socket_path, parse_path)},
   };
 }
 

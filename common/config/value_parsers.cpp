@@ -307,6 +307,15 @@ mpx::Result<Datapath> parse_datapath(std::string_view text) {
   return mpx::Error{""};
 }
 
+mpx::Result<SipProxy> parse_sip_proxy(std::string_view text) {
+  for (const auto proxy : {SipProxy::opensips, SipProxy::kamailio, SipProxy::none}) {
+    if (iequals(text, to_string(proxy))) {
+      return proxy;
+    }
+  }
+  return mpx::Error{""};
+}
+
 mpx::Result<std::optional<std::string>> parse_optional_text(std::string_view text) {
   if (text.empty() || is_none(text)) {
     return std::optional<std::string>{};
@@ -315,6 +324,30 @@ mpx::Result<std::optional<std::string>> parse_optional_text(std::string_view tex
 }
 
 mpx::Result<std::string> parse_text(std::string_view text) { return std::string(text); }
+
+mpx::Result<std::uint32_t> parse_file_mode(std::string_view text) {
+  if (text.empty() || text.size() > 4 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; })) {
+    return mpx::Error{""};
+  }
+  std::uint32_t mode = 0;
+  for (const char c : text) {
+    mode = mode * 8 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (mode > 0777) {
+    return mpx::Error{fmt::format("{:o} has bits beyond 0777", mode)};
+  }
+  return mode;
+}
+
+mpx::Result<std::chrono::milliseconds> parse_milliseconds(std::string_view text,
+                                                          std::uint32_t min, std::uint32_t max) {
+  auto value = parse_uint(text, min, max);
+  if (!value) {
+    return value.error();
+  }
+  return std::chrono::milliseconds{value.value()};
+}
 
 mpx::Result<std::filesystem::path> parse_path(std::string_view text) {
   if (text.empty() || text.find_first_of(std::string_view("\n\0", 2)) != std::string_view::npos) {

@@ -3,6 +3,7 @@
 // (may be empty); the caller adds file, line, option and the accepted forms.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -46,6 +47,8 @@ mpx::Result<LogLevel> parse_log_level(std::string_view text);
 
 // Comma and/or space separated subset of {database, radius}; empty or `None` means none.
 mpx::Result<std::vector<AccountingBackend>> parse_accounting(std::string_view text);
+// opensips | kamailio | none, case-insensitive.
+mpx::Result<SipProxy> parse_sip_proxy(std::string_view text);
 
 // conntrack | xdp | tc | userspace, any case.
 mpx::Result<Datapath> parse_datapath(std::string_view text);
@@ -56,6 +59,13 @@ mpx::Result<std::optional<std::string>> parse_optional_text(std::string_view tex
 
 // Any text, including empty.
 mpx::Result<std::string> parse_text(std::string_view text);
+
+// Octal permission bits 0 to 0777, with or without a leading 0 ("660", "0660").
+mpx::Result<std::uint32_t> parse_file_mode(std::string_view text);
+
+// Whole milliseconds in [min, max].
+mpx::Result<std::chrono::milliseconds> parse_milliseconds(std::string_view text, std::uint32_t min,
+                                                          std::uint32_t max);
 
 // A non-empty single-line path.
 mpx::Result<std::filesystem::path> parse_path(std::string_view text);

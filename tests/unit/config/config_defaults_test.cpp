@@ -81,10 +81,11 @@ TEST(ConfigDefaults, EmptyTextKeepsDirAndLabel) {
   EXPECT_EQ(config.certs_dir(), "/etc/mediaproxy/tls");
 }
 
-TEST(ConfigDefaults, SectionsAreMediaProxys) {
+TEST(ConfigDefaults, SectionsAreMediaProxysThenMpxs) {
   const auto names = detail::section_names();
-  const std::vector<std::string_view> expected{"Relay",  "Dispatcher", "TLS",        "Database",
-                                               "Radius", "OpenSIPS",   "ThorNetwork"};
+  const std::vector<std::string_view> expected{"Relay",    "Dispatcher",  "TLS",
+                                               "Database", "Radius",      "OpenSIPS",
+                                               "ThorNetwork", "Kamailio"};
   EXPECT_EQ(std::vector<std::string_view>(names.begin(), names.end()), expected);
 }
 
@@ -122,6 +123,12 @@ TEST(ConfigDefaults, TableListsEveryOptionOfTheSpec) {
                                        "Dispatcher.relay_recover_interval",
                                        "Dispatcher.cleanup_dead_relays_after",
                                        "Dispatcher.cleanup_expired_sessions_after",
+                                       "Dispatcher.socket_mode",
+                                       "Dispatcher.socket_owner",
+                                       "Dispatcher.socket_group",
+                                       "Dispatcher.answer_budget_ms",
+                                       "Dispatcher.sip_proxy",
+                                       "Dispatcher.dialog_end_timeout",
                                        "TLS.certs_path",
                                        "TLS.verify_interval",
                                        "Database.dburi",
@@ -135,7 +142,8 @@ TEST(ConfigDefaults, TableListsEveryOptionOfTheSpec) {
                                        "OpenSIPS.socket_path",
                                        "OpenSIPS.location_table",
                                        "ThorNetwork.domain",
-                                       "ThorNetwork.node_ip"};
+                                       "ThorNetwork.node_ip",
+                                       "Kamailio.socket_path"};
   EXPECT_EQ(options, expected);
 }
 

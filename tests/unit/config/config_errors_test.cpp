@@ -55,13 +55,13 @@ TEST(ConfigErrors, OptionOfAnotherSectionIsUnknown) {
 TEST(ConfigErrors, UnknownSection) {
   EXPECT_EQ(error_of("; MediaProxy\n[Relya]\nport_range = 40000:60000\n"),
             "/etc/mediaproxy/config.ini:2: [Relya]: unknown section; accepted: Relay, Dispatcher, "
-            "TLS, Database, Radius, OpenSIPS, ThorNetwork");
+            "TLS, Database, Radius, OpenSIPS, ThorNetwork, Kamailio");
 }
 
 TEST(ConfigErrors, SectionNamesAreCaseSensitiveWithHint) {
   EXPECT_EQ(error_of("[relay]\n"),
             "/etc/mediaproxy/config.ini:1: [relay]: unknown section; accepted: Relay, Dispatcher, "
-            "TLS, Database, Radius, OpenSIPS, ThorNetwork (section names are case-sensitive: write "
+            "TLS, Database, Radius, OpenSIPS, ThorNetwork, Kamailio (section names are case-sensitive: write "
             "[Relay])");
 }
 
