@@ -6,7 +6,10 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
+
+#include <spdlog/logger.h>
 
 #include "common/protocol/session_statistics.hpp"
 
@@ -16,11 +19,13 @@ class AccountingBackend {
  public:
   virtual ~AccountingBackend() = default;
   virtual const char* name() const = 0;
-  // Takes the record; must return quickly (queue it if delivery can be slow).
+  // Takes the record; must return quickly (queue it if delivery can be slow). May throw: the
+  // fan-out logs the exception and carries on with the other back-ends.
   virtual void record(const protocol::SessionStatistics& session) = 0;
 };
 
-// Sends each record to every configured back-end; one back-end's failure never affects another.
+// Sends each record to every configured back-end, in the order they were added; one back-end's
+// failure (an exception) is logged and never affects another or the caller.
 class Accounting {
  public:
   void add(std::unique_ptr<AccountingBackend> backend);
@@ -31,11 +36,23 @@ class Accounting {
   std::vector<std::unique_ptr<AccountingBackend>> backends_;
 };
 
-// Writes one INFO line per ended session: call id, tags, duration, per-stream bytes and status.
+// The log back-end's line (without level or time), e.g.
+// `accounting: call_id=7a9f@h from_tag=a73 to_tag=8d7f duration=312 timed_out=yes streams=[audio
+// status="conntrack timeout" caller_bytes=4210560 callee_bytes=4207120]`. Values that could be
+// confused with the layout (spaces, quotes, '=', brackets, control bytes, empty) are quoted as JSON
+// strings; a missing to_tag is `-`.
+std::string accounting_log_line(const protocol::SessionStatistics& session);
+
+// Writes one INFO line per ended session (accounting_log_line) to `logger`, or to the default
+// logger when none is given.
 class LogAccountingBackend final : public AccountingBackend {
  public:
+  explicit LogAccountingBackend(std::shared_ptr<spdlog::logger> logger = nullptr);
   const char* name() const override { return "log"; }
   void record(const protocol::SessionStatistics& session) override;
+
+ private:
+  std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace mpx::dispatcher

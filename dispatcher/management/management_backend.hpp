@@ -3,6 +3,9 @@
 // management server only frames commands and answers.
 #pragma once
 
+// <utility> first: Boost 1.74's awaitable.hpp uses std::exchange without including it (clang).
+#include <utility>
+
 #include <boost/asio/awaitable.hpp>
 
 #include <string>
