@@ -1,21 +1,161 @@
-// mpx-dispatcher entry point. Until the dispatcher's services land (module socket, relay links,
-// management) it checks its command line and configuration, says what it would serve, and exits.
+// mpx-dispatcher entry point: configuration, binding (module socket, relay listener; a failure is
+// one clear line and exit status 1), daemonizing, PID file, then the event loop until SIGTERM,
+// SIGINT or SIGHUP (spec 6.7: all three stop it), which close every connection and remove the
+// socket file. SIGUSR1 toggles DEBUG logging. The management interface and the dialog terminator
+// ([Dispatcher] sip_proxy) are wired here to the core.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
 #include <spdlog/spdlog.h>
 
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "common/daemon/daemonize.hpp"
+#include "common/daemon/pid_file.hpp"
 #include "common/daemon/startup.hpp"
+#include "common/log/debug_toggle_signal.hpp"
+#include "dispatcher/accounting/accounting.hpp"
+#include "dispatcher/dispatcher_service.hpp"
+#include "dispatcher/hangup/make_dialog_terminator.hpp"
+#include "dispatcher/management/management_server.hpp"
+
+namespace {
+
+constexpr const char* kProgram = "mpx-dispatcher";
+
+mpx::dispatcher::DialogTerminatorSettings terminator_settings(const mpx::config::Config& config,
+                                                              const std::filesystem::path& runtime) {
+  mpx::dispatcher::DialogTerminatorSettings settings;
+  const bool kamailio = config.dispatcher.sip_proxy == mpx::config::SipProxy::kamailio;
+  settings.proxy_socket = kamailio ? config.kamailio.socket_path : config.opensips.socket_path;
+  settings.reply_socket = runtime / (kamailio ? "kamailio.sock" : "opensips.sock");
+  settings.reply_timeout = config.dispatcher.dialog_end_timeout;
+  return settings;
+}
+
+mpx::Result<mpx::dispatcher::ManagementServerSettings> management_settings(
+    const mpx::config::Config& config) {
+  mpx::dispatcher::ManagementServerSettings settings;
+  const auto& listen = config.dispatcher.listen_management;
+  settings.listen = {listen.ip.value_or(boost::asio::ip::address_v4::any()), listen.port};
+  settings.use_tls = config.dispatcher.management_use_tls;
+  settings.certs_path = config.certs_dir();
+  settings.verify_interval = config.tls.verify_interval;
+  if (config.dispatcher.management_passport) {
+    auto passport = mpx::tls::Passport::parse(*config.dispatcher.management_passport);
+    if (!passport) {
+      return mpx::Error{config.describe_option("Dispatcher", "management_passport") + ": " +
+                        passport.error().message};
+    }
+    settings.passport = passport.value();
+  }
+  return settings;
+}
+
+int fail(mpx::daemon::StartupReporter& reporter, const std::string& line) {
+  spdlog::error("{}", line);
+  std::cerr << kProgram << ": " << line << "\n";
+  reporter.failed(line);
+  return 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  const mpx::daemon::ProgramInfo info{"mpx-dispatcher",
+  const mpx::daemon::ProgramInfo info{kProgram,
                                       "MediaProxy-compatible media dispatcher for OpenSIPS/Kamailio"};
   auto started = mpx::daemon::start(argc, argv, info, mpx::daemon::Role::kDispatcher);
   if (const auto* exit_now = std::get_if<mpx::daemon::ExitNow>(&started)) {
     return exit_now->status;
   }
   const auto& [cli, config] = std::get<mpx::daemon::Started>(started);
-  spdlog::info("configuration OK: module socket {}, relays on port {}, management on port {} ({})",
-               config.dispatcher_socket_path(cli.runtime_dir).string(),
-               config.dispatcher.listen.port, config.dispatcher.listen_management.port,
-               config.dispatcher.management_use_tls ? "TLS" : "plain TCP");
-  spdlog::warn("the dispatcher's services are not implemented in this version; exiting");
+
+  boost::asio::io_context io(1);
+  mpx::dispatcher::Accounting accounting;
+  accounting.add(std::make_unique<mpx::dispatcher::LogAccountingBackend>());
+  mpx::daemon::StartupReporter reporter;
+  // The runtime directory holds the module socket and the proxy reply socket (systemd's
+  // RuntimeDirectory makes it too; by hand it may not exist yet).
+  std::error_code dir_error;
+  std::filesystem::create_directories(cli.runtime_dir, dir_error);
+  if (dir_error) {
+    return fail(reporter, "cannot create the runtime directory " + cli.runtime_dir.string() +
+                              ": " + dir_error.message());
+  }
+  mpx::dispatcher::DispatcherService service(
+      io, config, cli.runtime_dir,
+      [&accounting](const mpx::protocol::SessionStatistics& session) {
+        accounting.record(session);
+      },
+      nullptr, mpx::dispatcher::service_options(config));
+
+  if (auto opened = service.open(); !opened) {
+    return fail(reporter, opened.error().message);
+  }
+  // Only once the module socket is ours: a second instance refused there must not take over the
+  // running one's reply socket for the proxy.
+  auto terminator = mpx::dispatcher::make_dialog_terminator(
+      config.dispatcher.sip_proxy, io.get_executor(), terminator_settings(config, cli.runtime_dir));
+  if (!terminator) {
+    service.stop();
+    return fail(reporter, terminator.error().message);
+  }
+  service.core().set_dialog_terminator(terminator.value().get());
+  auto settings = management_settings(config);
+  if (!settings) {
+    service.stop();
+    return fail(reporter, settings.error().message);
+  }
+  auto management = mpx::dispatcher::ManagementServer::create(io.get_executor(),
+                                                              settings.value(), service.core());
+  if (!management) {
+    service.stop();
+    return fail(reporter, management.error().message);
+  }
+
+  if (!cli.no_fork && !cli.systemd) {
+    io.notify_fork(boost::asio::execution_context::fork_prepare);
+    auto daemon = mpx::daemon::daemonize(kProgram);
+    if (!daemon) {
+      return fail(reporter, "cannot daemonize: " + daemon.error().message);
+    }
+    io.notify_fork(boost::asio::execution_context::fork_child);
+    reporter = std::move(daemon).value();
+  }
+  std::optional<mpx::daemon::PidFile> pid_file;
+  if (cli.pid_file || (!cli.no_fork && !cli.systemd)) {
+    const auto path = cli.pid_file.value_or(cli.runtime_dir / (std::string(kProgram) + ".pid"));
+    auto created = mpx::daemon::PidFile::create(path);
+    if (!created) {
+      service.stop();
+      return fail(reporter, created.error().message);
+    }
+    pid_file.emplace(std::move(created).value());
+  }
+
+  boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT, SIGHUP);
+  auto debug_toggle = mpx::log::watch_debug_toggle(io.get_executor());
+  stop_signals.async_wait([&](const boost::system::error_code& error, int signal) {
+    if (error) {
+      return;
+    }
+    spdlog::info("signal {} received: stopping", signal);
+    management.value()->stop();
+    service.stop();
+    debug_toggle->cancel();
+    io.stop();
+  });
+
+  service.start();
+  management.value()->start();
+  reporter.ready();
+  io.run();
+  service.stop();
+  service.core().set_dialog_terminator(nullptr);  // the terminator goes before the service
+  spdlog::info("{} stopped", kProgram);
   return 0;
 }
