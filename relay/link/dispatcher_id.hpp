@@ -1,0 +1,24 @@
+// DispatcherId: which dispatcher link something belongs to, i.e. the resolved address and the
+// configured port of one [Relay] dispatchers entry (spec 5.12). A session stores the id of the link
+// its first `update` came from, so its `expired` goes back there.
+#pragma once
+
+#include <boost/asio/ip/address_v4.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace mpx::relay::link {
+
+struct DispatcherId {
+  boost::asio::ip::address_v4 address;
+  std::uint16_t port = 0;
+
+  // "192.0.2.1:25060"
+  std::string to_string() const;
+
+  bool operator==(const DispatcherId&) const = default;
+  bool operator<(const DispatcherId& other) const;
+};
+
+}  // namespace mpx::relay::link
