@@ -230,6 +230,31 @@ std::string DispatcherCore::finish_remove(const std::string& call_id, const std:
   return kRemoved;
 }
 
+void DispatcherCore::withdraw_unanswered_update(const std::shared_ptr<RelayLink>& link,
+                                                const protocol::ModuleRequest& request,
+                                                const std::string& call_id) {
+  // The relay answers requests in order, so this remove reaches it after the update.
+  std::vector<protocol::Header> headers;
+  for (const char* name : {"call_id", "from_tag", "to_tag"}) {
+    if (const auto value = request.find(name)) {
+      headers.push_back({name, std::string(*value)});
+    }
+  }
+  const auto deadline = Clock::now() + options_.relay_timeout;
+  spawn(
+      executor_,
+      [](std::shared_ptr<RelayLink> relay, std::vector<protocol::Header> remove_headers,
+         std::string id, Clock::time_point until) -> asio::awaitable<void> {
+        const auto answer = co_await relay->request("remove", std::move(remove_headers), until);
+        spdlog::info("call {}: withdrew the unanswered update from relay {}: {}", id,
+                     relay->peer_ip(),
+                     answer.kind == RelayAnswer::Kind::reply
+                         ? (answer.payload == "error" ? "it had no session" : "session removed")
+                         : std::string(to_string(answer.kind)));
+      }(link, std::move(headers), call_id, deadline),
+      "withdrawing call " + call_id + " from relay " + link->peer_ip());
+}
+
 asio::awaitable<std::string> DispatcherCore::handle_new_session(
     const protocol::ModuleRequest& request, const std::string& call_id,
     Clock::time_point deadline) {
@@ -270,6 +295,7 @@ asio::awaitable<std::string> DispatcherCore::handle_new_session(
     }
     if (answer.kind == RelayAnswer::Kind::timeout) {
       link->mark_timed_out();
+      withdraw_unanswered_update(link, request, call_id);
       failures.push_back(fmt::format("{} timed out after {} ms", ip, ms(attempt_deadline - now)));
       continue;
     }

@@ -78,6 +78,11 @@ class DispatcherCore final : public ManagementBackend {
   boost::asio::awaitable<std::string> handle_pinned(const protocol::ModuleRequest& request,
                                                     const std::string& call_id,
                                                     Clock::time_point deadline);
+  // A new-session update that timed out may still create the session on the relay after we gave
+  // up: ask that relay to remove it, so its ports do not stay allocated until a media timeout.
+  void withdraw_unanswered_update(const std::shared_ptr<RelayLink>& link,
+                                  const protocol::ModuleRequest& request,
+                                  const std::string& call_id);
   boost::asio::awaitable<std::string> handle_new_session(const protocol::ModuleRequest& request,
                                                          const std::string& call_id,
                                                          Clock::time_point deadline);

@@ -159,6 +159,15 @@ TEST(DispatcherRelay, SlowRelayIsAnsweredErrorInsideTheBudget) {
   const auto elapsed = Clock::now() - start;
   EXPECT_LT(elapsed, 200ms + 100ms);
   EXPECT_GE(elapsed, 150ms);  // it did wait for the relay, within its budget
+  // The update may still create the session on the relay later: the dispatcher withdraws it so
+  // its ports are not held until a media timeout.
+  ASSERT_TRUE(DispatcherHarness::eventually([&] { return slow->count("remove") == 1; }));
+  for (const auto& sent : slow->requests()) {
+    if (sent.command == "remove") {
+      EXPECT_EQ(sent.find("call_id"), std::optional<std::string_view>("c1"));
+      EXPECT_EQ(sent.find("from_tag"), std::optional<std::string_view>("a73kszlfl"));
+    }
+  }
 }
 
 TEST(DispatcherRelay, HungRelayFailsOverWithinTheBudget) {
