@@ -16,7 +16,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools the tests, the lab and the demo drive
-  openssl iproute2 iputils-ping nftables conntrack ethtool bpftool xdp-tools procps kmod
+  openssl socat iproute2 iputils-ping nftables conntrack ethtool bpftool xdp-tools procps kmod
 )
 
 if [[ $EUID -ne 0 ]]; then
