@@ -16,11 +16,13 @@
 #include "common/protocol/module_reply.hpp"
 #include "common/protocol/python_json.hpp"
 #include "common/protocol/relay_summary.hpp"
-#include "dispatcher/asio_spawn.hpp"
+#include "common/asio/spawn.hpp"
 #include "dispatcher/relay_selection.hpp"
 #include "dispatcher/reply_rules.hpp"
 
 namespace mpx::dispatcher {
+
+using asio_util::spawn;
 
 namespace asio = boost::asio;
 using std::chrono::duration_cast;

@@ -14,9 +14,11 @@
 #include <array>
 
 #include "common/protocol/module_reply.hpp"
-#include "dispatcher/asio_spawn.hpp"
+#include "common/asio/spawn.hpp"
 
 namespace mpx::dispatcher {
+
+using asio_util::spawn;
 
 namespace asio = boost::asio;
 using stream_protocol = asio::local::stream_protocol;

@@ -12,9 +12,11 @@
 #include <atomic>
 
 #include "common/protocol/relay_request.hpp"
-#include "dispatcher/asio_spawn.hpp"
+#include "common/asio/spawn.hpp"
 
 namespace mpx::dispatcher {
+
+using asio_util::spawn;
 
 namespace asio = boost::asio;
 

@@ -11,9 +11,11 @@
 #include <spdlog/spdlog.h>
 
 #include "common/tls/peer_check.hpp"
-#include "dispatcher/asio_spawn.hpp"
+#include "common/asio/spawn.hpp"
 
 namespace mpx::dispatcher {
+
+using asio_util::spawn;
 
 namespace asio = boost::asio;
 using asio::ip::tcp;

@@ -3,6 +3,8 @@
 // touches the next one. run() owns the connect / serve / wait-and-retry cycle.
 #include "relay/link/dispatcher_link.hpp"
 
+#include "common/asio/spawn.hpp"
+
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 
@@ -35,21 +37,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// co_spawn detached, logging (never rethrowing) an exception that escapes the coroutine.
-void spawn(const asio::any_io_executor& executor, asio::awaitable<void> task, std::string what) {
-  asio::co_spawn(executor, std::move(task), [what = std::move(what)](std::exception_ptr error) {
-    if (!error) {
-      return;
-    }
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      spdlog::error("{}: unexpected failure: {}", what, e.what());
-    } catch (...) {
-      spdlog::error("{}: unexpected failure", what);
-    }
-  });
-}
+using asio_util::spawn;
 
 // Spec 3.3: any other command is answered "<seq> error" at once, without the session layer.
 bool is_known_command(std::string_view command) {

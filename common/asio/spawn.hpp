@@ -1,5 +1,5 @@
-// spawn(): co_spawn a dispatcher coroutine detached, logging (never rethrowing) an exception
-// that escapes it, so one broken connection cannot take the daemon down.
+// spawn(): co_spawn a coroutine detached, logging (never rethrowing) an exception that escapes
+// it, so one broken connection cannot take a daemon down. Shared by both daemons.
 #pragma once
 
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
@@ -12,9 +12,8 @@
 
 #include <exception>
 #include <string>
-#include <utility>
 
-namespace mpx::dispatcher {
+namespace mpx::asio_util {
 
 template <class Executor>
 void spawn(Executor executor, boost::asio::awaitable<void> task, std::string what) {
@@ -33,4 +32,4 @@ void spawn(Executor executor, boost::asio::awaitable<void> task, std::string wha
                         });
 }
 
-}  // namespace mpx::dispatcher
+}  // namespace mpx::asio_util
