@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "common/protocol/parse_step.hpp"
+#include "tests/support/drain_parser.hpp"
 
 namespace mpx::fuzz {
 
@@ -34,22 +34,7 @@ inline std::vector<std::string_view> chunk(std::string_view bytes, std::uint8_t 
 
 template <class Step, class Parser>
 std::vector<Step> run(Parser parser, const std::vector<std::string_view>& chunks) {
-  std::vector<Step> steps;
-  for (const auto piece : chunks) {
-    parser.feed(piece);
-    for (;;) {
-      Step step = parser.next();
-      if (std::holds_alternative<protocol::NeedMore>(step)) {
-        break;
-      }
-      const bool fatal = std::holds_alternative<protocol::FatalError>(step);
-      steps.push_back(std::move(step));
-      if (fatal) {
-        return steps;
-      }
-    }
-  }
-  return steps;
+  return test::drain_parser<Step>(std::move(parser), chunks);
 }
 
 }  // namespace mpx::fuzz

@@ -1,6 +1,7 @@
 // Protocol A request parser: the real OpenSIPS 3.4 captures, MediaProxy's quirks (empty-value
 // drop, ": " rule), per-message errors vs fatal limits, chunking independence, the encoder.
 #include "common/protocol/module_request.hpp"
+#include "tests/support/drain_parser.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/unit/protocol/chunking.hpp"
 
@@ -64,23 +65,7 @@ ModuleRequest expected_request(const std::string& bytes) {
 // Feeds `chunks` and collects every step until the input is exhausted.
 std::vector<ModuleRequestStep> parse_chunks(const std::vector<std::string>& chunks,
                                             ModuleRequestLimits limits = {}) {
-  ModuleRequestParser parser(limits);
-  std::vector<ModuleRequestStep> steps;
-  for (const auto& chunk : chunks) {
-    parser.feed(chunk);
-    for (;;) {
-      auto step = parser.next();
-      if (std::holds_alternative<NeedMore>(step)) {
-        break;
-      }
-      const bool fatal = std::holds_alternative<FatalError>(step);
-      steps.push_back(std::move(step));
-      if (fatal) {
-        return steps;
-      }
-    }
-  }
-  return steps;
+  return mpx::test::drain_parser<ModuleRequestStep>(ModuleRequestParser(limits), chunks);
 }
 
 std::vector<ModuleRequestStep> parse_all(const std::string& bytes,

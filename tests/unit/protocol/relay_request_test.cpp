@@ -1,6 +1,7 @@
 // Protocol B requests: the spec 3.8 bytes, pong interleaving, rejected command lines (with and
 // without a sequence number), skipped header lines, limits, chunking, the encoder.
 #include "common/protocol/relay_request.hpp"
+#include "tests/support/drain_parser.hpp"
 #include "tests/unit/protocol/chunking.hpp"
 
 #include <gtest/gtest.h>
@@ -15,23 +16,7 @@ using namespace std::string_literals;
 
 std::vector<RelayRequestStep> parse_chunks(const std::vector<std::string>& chunks,
                                            RelayRequestLimits limits = {}) {
-  RelayRequestParser parser(limits);
-  std::vector<RelayRequestStep> steps;
-  for (const auto& chunk : chunks) {
-    parser.feed(chunk);
-    for (;;) {
-      auto step = parser.next();
-      if (std::holds_alternative<NeedMore>(step)) {
-        break;
-      }
-      const bool fatal = std::holds_alternative<FatalError>(step);
-      steps.push_back(std::move(step));
-      if (fatal) {
-        return steps;
-      }
-    }
-  }
-  return steps;
+  return mpx::test::drain_parser<RelayRequestStep>(RelayRequestParser(limits), chunks);
 }
 
 std::vector<RelayRequestStep> parse_all(const std::string& bytes, RelayRequestLimits limits = {}) {
