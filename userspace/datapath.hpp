@@ -27,6 +27,11 @@ struct Flow {
   friend bool operator==(const Flow&, const Flow&) = default;
 };
 
+// IPv4 + UDP header bytes: what a datagram adds to the payload a socket sees.
+inline constexpr std::uint64_t kIpv4UdpHeaderBytes = 28;
+
+// Bytes count whole IPv4 datagrams (IP and UDP headers included), as conntrack accounting does,
+// so every back-end reports the same figures for the same traffic.
 struct FlowCounters {
   std::uint64_t caller_packets = 0;  // caller_remote -> callee_remote
   std::uint64_t caller_bytes = 0;
