@@ -137,6 +137,16 @@ std::string_view to_string(Datapath datapath) {
   return "unknown";
 }
 
+std::string_view to_string(LatchingPolicy policy) {
+  switch (policy) {
+    case LatchingPolicy::strict:
+      return "strict";
+    case LatchingPolicy::first_packet:
+      return "first_packet";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(LogLevel level) {
   switch (level) {
     case LogLevel::critical:

@@ -1,7 +1,8 @@
 // mpx::config: the typed contents of config.ini, the file MediaProxy's dispatcher and relay share
 // (mediaproxy-compat.md §7). Sections, option names and defaults are MediaProxy's; the member
-// initialisers below ARE the defaults. mpx adds its own options ([Relay] datapath, [Dispatcher]
-// socket_mode, socket_owner, socket_group, answer_budget_ms) next to them.
+// initialisers below ARE the defaults. mpx adds its own options ([Relay] datapath, latching,
+// latching_window_ms, [Dispatcher] socket_mode, socket_owner, socket_group, answer_budget_ms, ...)
+// next to them.
 // Reading stops start-up with one ConfigError line naming file, line, section, option and what is
 // accepted; see schema.cpp for the table of options.
 #pragma once
@@ -28,6 +29,11 @@ enum class LogLevel { critical, error, warning, info, debug };
 
 // How the relay moves media packets (kernel-datapaths.md). conntrack is MediaProxy's own way.
 enum class Datapath { conntrack, xdp, tc, userspace };
+
+// Which remote a relay socket latches onto (relay/media/latch.hpp). strict (mpx) resists RTP
+// Bleed: it prefers the signalled source during a learning window, then locks; first_packet is
+// MediaProxy's own way (the first datagram from anyone wins).
+enum class LatchingPolicy { strict, first_packet };
 
 enum class AccountingBackend { database, radius };
 
@@ -78,6 +84,8 @@ struct RelayConfig {
   Seconds keepalive_interval{10};
   std::uint32_t userspace_transmit_every = 1;
   Datapath datapath = Datapath::conntrack;  // mpx
+  LatchingPolicy latching = LatchingPolicy::strict;    // mpx
+  std::chrono::milliseconds latching_window{1000};     // mpx: 0 to 10000
   bool operator==(const RelayConfig&) const = default;
 };
 
@@ -192,6 +200,7 @@ mpx::Result<Config> try_parse_config(std::string_view text, const std::string& f
                                      const std::filesystem::path& config_dir);
 
 std::string_view to_string(Datapath datapath);
+std::string_view to_string(LatchingPolicy policy);
 std::string_view to_string(LogLevel level);  // MediaProxy's spelling: "INFO", ...
 std::string_view to_string(AccountingBackend backend);
 std::string_view to_string(SipProxy proxy);

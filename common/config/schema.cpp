@@ -95,6 +95,14 @@ std::vector<OptionSpec> make_table() {
              [](std::string_view text) { return parse_uint(text, 1, 4294967295U); })},
       {"Relay", "datapath", "conntrack", "conntrack, xdp, tc, userspace", false,
        store(relay, &R::datapath, parse_datapath)},  // mpx
+      {"Relay", "latching", "strict",
+       "strict or first_packet (MediaProxy's: the first datagram from anyone is latched)", false,
+       store(relay, &R::latching, parse_latching_policy)},  // mpx
+      {"Relay", "latching_window_ms", "1000",
+       "a whole number of milliseconds, 0 to 10000 (the learning window of strict latching)",
+       false,
+       store(relay, &R::latching_window,
+             [](std::string_view text) { return parse_milliseconds(text, 0, 10000); })},  // mpx
 
       // [Dispatcher]
       {"Dispatcher", "socket_path", "dispatcher.sock",

@@ -307,6 +307,15 @@ mpx::Result<Datapath> parse_datapath(std::string_view text) {
   return mpx::Error{""};
 }
 
+mpx::Result<LatchingPolicy> parse_latching_policy(std::string_view text) {
+  for (const auto policy : {LatchingPolicy::strict, LatchingPolicy::first_packet}) {
+    if (iequals(text, to_string(policy))) {
+      return policy;
+    }
+  }
+  return mpx::Error{""};
+}
+
 mpx::Result<SipProxy> parse_sip_proxy(std::string_view text) {
   for (const auto proxy : {SipProxy::opensips, SipProxy::kamailio, SipProxy::none}) {
     if (iequals(text, to_string(proxy))) {

@@ -53,6 +53,9 @@ mpx::Result<SipProxy> parse_sip_proxy(std::string_view text);
 // conntrack | xdp | tc | userspace, any case.
 mpx::Result<Datapath> parse_datapath(std::string_view text);
 
+// strict | first_packet, any case.
+mpx::Result<LatchingPolicy> parse_latching_policy(std::string_view text);
+
 // Text kept as written; empty or `None` (any case) means unset. Used for passports and the
 // ThorNetwork domain.
 mpx::Result<std::optional<std::string>> parse_optional_text(std::string_view text);

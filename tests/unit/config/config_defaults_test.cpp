@@ -35,6 +35,8 @@ TEST(ConfigDefaults, RelaySectionMatchesSpecTable) {
   EXPECT_EQ(relay.keepalive_interval, seconds(10));
   EXPECT_EQ(relay.userspace_transmit_every, 1U);
   EXPECT_EQ(relay.datapath, Datapath::conntrack);
+  EXPECT_EQ(relay.latching, LatchingPolicy::strict);
+  EXPECT_EQ(relay.latching_window, std::chrono::milliseconds(1000));
 }
 
 TEST(ConfigDefaults, DispatcherSectionMatchesSpecTable) {
@@ -111,6 +113,8 @@ TEST(ConfigDefaults, TableListsEveryOptionOfTheSpec) {
                                        "Relay.keepalive_interval",
                                        "Relay.userspace_transmit_every",
                                        "Relay.datapath",
+                                       "Relay.latching",
+                                       "Relay.latching_window_ms",
                                        "Dispatcher.socket_path",
                                        "Dispatcher.listen",
                                        "Dispatcher.listen_management",
@@ -182,6 +186,8 @@ TEST(ConfigDefaults, ToStringSpellings) {
   EXPECT_EQ(to_string(Datapath::xdp), "xdp");
   EXPECT_EQ(to_string(Datapath::tc), "tc");
   EXPECT_EQ(to_string(Datapath::userspace), "userspace");
+  EXPECT_EQ(to_string(LatchingPolicy::strict), "strict");
+  EXPECT_EQ(to_string(LatchingPolicy::first_packet), "first_packet");
   EXPECT_EQ(to_string(LogLevel::critical), "CRITICAL");
   EXPECT_EQ(to_string(LogLevel::error), "ERROR");
   EXPECT_EQ(to_string(LogLevel::warning), "WARNING");

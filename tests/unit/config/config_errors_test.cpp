@@ -43,7 +43,7 @@ TEST(ConfigErrors, UnknownOptionListsAcceptedOnes) {
       "in [Relay]: dispatchers, passport, relay_ip, advertised_ip, auto_detect_interfaces, "
       "port_range, log_level, stream_timeout, on_hold_timeout, dns_check_interval, "
       "reconnect_delay, traffic_sampling_period, routable_private_ranges, keepalive_interval, "
-      "userspace_transmit_every, datapath");
+      "userspace_transmit_every, datapath, latching, latching_window_ms");
 }
 
 TEST(ConfigErrors, OptionOfAnotherSectionIsUnknown) {
@@ -144,9 +144,25 @@ TEST(ConfigErrors, BadEnums) {
   EXPECT_EQ(error_of("[Relay]\ndatapath = dpdk\n"),
             "/etc/mediaproxy/config.ini:2: [Relay] datapath = dpdk: invalid value; accepted: "
             "conntrack, xdp, tc, userspace");
+  EXPECT_EQ(error_of("[Relay]\nlatching = symmetric\n"),
+            "/etc/mediaproxy/config.ini:2: [Relay] latching = symmetric: invalid value; accepted: "
+            "strict or first_packet (MediaProxy's: the first datagram from anyone is latched)");
   EXPECT_EQ(error_of("[Dispatcher]\nlog_level = verbose\n"),
             "/etc/mediaproxy/config.ini:2: [Dispatcher] log_level = verbose: invalid value; "
             "accepted: CRITICAL, ERROR, WARNING, INFO, DEBUG");
+}
+
+TEST(ConfigErrors, BadLatchingWindow) {
+  EXPECT_EQ(error_of("[Relay]\nlatching_window_ms = 10001\n"),
+            "/etc/mediaproxy/config.ini:2: [Relay] latching_window_ms = 10001: invalid value; "
+            "accepted: a whole number of milliseconds, 0 to 10000 (the learning window of strict "
+            "latching)");
+  for (const auto* bad : {"-1", "1s", "", "1.5"}) {
+    EXPECT_NE(error_of(std::string("[Relay]\nlatching_window_ms = ") + bad + "\n")
+                  .find("[Relay] latching_window_ms = "),
+              std::string::npos)
+        << bad;
+  }
 }
 
 TEST(ConfigErrors, BadPathsAndSqlNames) {

@@ -34,7 +34,9 @@ TEST(ConfigOptions, RelayScalars) {
                          "traffic_sampling_period = 0\n"
                          "keepalive_interval = 20\n"
                          "userspace_transmit_every = 4\n"
-                         "datapath = xdp\n")
+                         "datapath = xdp\n"
+                         "latching = first_packet\n"
+                         "latching_window_ms = 250\n")
                          .relay;
   EXPECT_EQ(relay.passport, "O:AG Projects, CN:*dispatcher");
   EXPECT_EQ(relay.relay_ip, make_address_v4("192.0.2.10"));
@@ -51,6 +53,8 @@ TEST(ConfigOptions, RelayScalars) {
   EXPECT_EQ(relay.keepalive_interval, seconds(20));
   EXPECT_EQ(relay.userspace_transmit_every, 4U);
   EXPECT_EQ(relay.datapath, Datapath::xdp);
+  EXPECT_EQ(relay.latching, LatchingPolicy::first_packet);
+  EXPECT_EQ(relay.latching_window, std::chrono::milliseconds(250));
 }
 
 TEST(ConfigOptions, DispatchersListSpacesCommasAndPorts) {
@@ -75,6 +79,16 @@ TEST(ConfigOptions, EveryDatapath) {
   EXPECT_EQ(parse("[Relay]\ndatapath = XDP\n").relay.datapath, Datapath::xdp);
   EXPECT_EQ(parse("[Relay]\ndatapath = tc\n").relay.datapath, Datapath::tc);
   EXPECT_EQ(parse("[Relay]\ndatapath = Userspace\n").relay.datapath, Datapath::userspace);
+}
+
+TEST(ConfigOptions, LatchingPolicyAnyCaseAndWindowBounds) {
+  EXPECT_EQ(parse("[Relay]\nlatching = strict\n").relay.latching, LatchingPolicy::strict);
+  EXPECT_EQ(parse("[Relay]\nlatching = First_Packet\n").relay.latching,
+            LatchingPolicy::first_packet);
+  EXPECT_EQ(parse("[Relay]\nlatching_window_ms = 0\n").relay.latching_window,
+            std::chrono::milliseconds(0));
+  EXPECT_EQ(parse("[Relay]\nlatching_window_ms = 10000\n").relay.latching_window,
+            std::chrono::milliseconds(10000));
 }
 
 TEST(ConfigOptions, EveryLogLevelAnyCase) {
