@@ -1,19 +1,224 @@
-// mpx-relay entry point. Until the relay's services land (dispatcher links, sessions, datapaths)
-// it checks its command line and configuration, says what it would run, and exits.
+// mpx-relay entry point (compat spec 5.1, 5.13): configuration, the relay's address, the open
+// file limit, the datapath ([Relay] datapath: conntrack prepares the network namespace and
+// removes its own leftovers, userspace needs nothing), TLS, daemonizing and the PID file, then
+// the event loop: media sockets, sessions and the links to every dispatcher.
+// Signals: SIGHUP drains (new sessions refused, exit once the last one ends), SIGINT/SIGTERM
+// expire every session, report its statistics, remove every flow and exit; SIGUSR1 toggles DEBUG.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <spdlog/spdlog.h>
 
+#include <csignal>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "common/daemon/daemonize.hpp"
+#include "common/daemon/pid_file.hpp"
 #include "common/daemon/startup.hpp"
+#include "common/log/debug_toggle_signal.hpp"
+#include "common/tls/context.hpp"
+#include "common/version.hpp"
+#include "relay/link/dispatcher_links.hpp"
+#include "relay/link/link_options.hpp"
+#include "relay/service/relay_service.hpp"
+#include "relay/system/file_limit.hpp"
+#include "relay/system/local_address.hpp"
+#include "userspace/conntrack/conntrack_datapath.hpp"
+#include "userspace/conntrack/namespace_preparer.hpp"
+#include "userspace/socket/media_sockets.hpp"
+#include "userspace/socket/userspace_datapath.hpp"
+
+namespace {
+
+constexpr const char* kProgram = "mpx-relay";
+// Time the last `expired` lines get to reach the dispatchers on SIGINT/SIGTERM.
+constexpr auto kFlushBudget = std::chrono::seconds(3);
+
+int fail(mpx::daemon::StartupReporter& reporter, const std::string& line) {
+  spdlog::error("{}", line);
+  std::cerr << kProgram << ": " << line << "\n";
+  reporter.failed(line);
+  return 1;
+}
+
+// The kernel state the conntrack datapath needs; kept for the relay's lifetime.
+struct ConntrackParts {
+  std::optional<mpx::datapath::NamespacePreparer> preparer;
+  std::unique_ptr<mpx::datapath::ConntrackDatapath> datapath;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  const mpx::daemon::ProgramInfo info{"mpx-relay", "MediaProxy-compatible media relay"};
+  const mpx::daemon::ProgramInfo info{kProgram, "MediaProxy-compatible media relay"};
   auto started = mpx::daemon::start(argc, argv, info, mpx::daemon::Role::kRelay);
   if (const auto* exit_now = std::get_if<mpx::daemon::ExitNow>(&started)) {
     return exit_now->status;
   }
-  const auto& config = std::get<mpx::daemon::Started>(started).config;
-  spdlog::info("configuration OK: datapath {}, ports {}:{}, {} dispatcher(s)",
-               mpx::config::to_string(config.relay.datapath), config.relay.port_range.start,
-               config.relay.port_range.end, config.relay.dispatchers.size());
-  spdlog::warn("the relay's services are not implemented in this version; exiting");
+  const auto& [cli, config] = std::get<mpx::daemon::Started>(started);
+  const auto& relay = config.relay;
+  mpx::daemon::StartupReporter reporter;
+
+  if (relay.datapath == mpx::config::Datapath::xdp || relay.datapath == mpx::config::Datapath::tc) {
+    return fail(reporter, config.describe_option("Relay", "datapath") + " = " +
+                              std::string(mpx::config::to_string(relay.datapath)) +
+                              ": not available in this version; use conntrack or userspace");
+  }
+  if (relay.dispatchers.empty()) {
+    return fail(reporter, "[Relay] dispatchers is empty: the relay would serve nobody");
+  }
+  auto relay_ip = relay.relay_ip ? mpx::Result<boost::asio::ip::address_v4>(*relay.relay_ip)
+                                 : mpx::relay::system::default_route_address();
+  if (!relay_ip) {
+    return fail(reporter, relay_ip.error().message);
+  }
+  // Two sockets per port, plus headroom for the links, netlink and logs (spec 5.1).
+  const auto limit = mpx::relay::system::raise_file_limit(relay.port_range.end -
+                                                          relay.port_range.start + 1000);
+  if (!limit) {
+    return fail(reporter, limit.error().message);
+  }
+  auto links_options = mpx::relay::link::links_options(relay, config.tls);
+  if (!links_options) {
+    return fail(reporter, links_options.error().message);
+  }
+  std::optional<boost::asio::ssl::context> tls;
+  try {
+    tls.emplace(mpx::tls::make_context(mpx::tls::Role::relay, config.certs_dir()));
+  } catch (const std::exception& error) {
+    return fail(reporter, error.what());
+  }
+
+  boost::asio::io_context io(1);
+  mpx::relay::service::RelayService* service_ptr = nullptr;
+  mpx::datapath::MediaSockets sockets(io.get_executor(),
+                                      [&service_ptr](const mpx::datapath::MediaSockets::Packet& p) {
+                                        if (service_ptr) {
+                                          service_ptr->engine().on_packet(p);
+                                        }
+                                      });
+  sockets.set_transmit_every(relay.userspace_transmit_every);
+
+  ConntrackParts conntrack;
+  std::unique_ptr<mpx::datapath::Datapath> userspace;
+  mpx::datapath::Datapath* datapath = nullptr;
+  if (relay.datapath == mpx::config::Datapath::conntrack) {
+    auto prepared = mpx::datapath::NamespacePreparer::prepare();
+    if (!prepared) {
+      return fail(reporter, "conntrack datapath: " + prepared.error().message);
+    }
+    conntrack.preparer.emplace(std::move(prepared).value());
+    auto opened = mpx::datapath::ConntrackDatapath::open();
+    if (!opened) {
+      return fail(reporter, "conntrack datapath: " + opened.error().message);
+    }
+    conntrack.datapath = std::move(opened).value();
+    datapath = conntrack.datapath.get();
+  } else {
+    userspace = std::make_unique<mpx::datapath::UserspaceDatapath>(sockets);
+    datapath = userspace.get();
+  }
+
+  auto settings =
+      mpx::relay::service::service_settings(relay, relay_ip.value(), datapath->name());
+  if (conntrack.datapath) {
+    // The conntrack lease must be re-armed in time (ConntrackDatapath's Lifetime).
+    settings.engine.poll_interval =
+        std::min<std::chrono::milliseconds>(settings.engine.poll_interval,
+                                            conntrack.datapath->max_poll_interval() / 3);
+  }
+  mpx::relay::service::RelayService service(io.get_executor(), settings, sockets, *datapath);
+  service_ptr = &service;
+  mpx::relay::link::DispatcherLinks links(
+      io.get_executor(), *tls, links_options.value(), service, nullptr,
+      [&service](const mpx::relay::link::DispatcherId& id) { return service.owns_sessions(id); });
+  service.set_links(&links);
+
+  if (!cli.no_fork && !cli.systemd) {
+    io.notify_fork(boost::asio::execution_context::fork_prepare);
+    auto daemon = mpx::daemon::daemonize(kProgram);
+    if (!daemon) {
+      return fail(reporter, "cannot daemonize: " + daemon.error().message);
+    }
+    io.notify_fork(boost::asio::execution_context::fork_child);
+    reporter = std::move(daemon).value();
+  }
+  std::optional<mpx::daemon::PidFile> pid_file;
+  if (cli.pid_file || (!cli.no_fork && !cli.systemd)) {
+    const auto path = cli.pid_file.value_or(cli.runtime_dir / (std::string(kProgram) + ".pid"));
+    std::error_code ignored;
+    std::filesystem::create_directories(path.parent_path(), ignored);
+    auto created = mpx::daemon::PidFile::create(path);
+    if (!created) {
+      return fail(reporter, created.error().message);
+    }
+    pid_file.emplace(std::move(created).value());
+  }
+
+  auto debug_toggle = mpx::log::watch_debug_toggle(io.get_executor());
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  boost::asio::steady_timer flush_timer(io);
+  bool stopping = false;
+  const auto finish = [&] {
+    links.stop();
+    service.stop();
+    signals.cancel();
+    flush_timer.cancel();
+    debug_toggle->cancel();
+    io.stop();
+  };
+  // Lets the links write the last `expired` lines, within kFlushBudget.
+  std::function<void(std::chrono::steady_clock::time_point)> flush_then_finish =
+      [&](std::chrono::steady_clock::time_point deadline) {
+        if (links.pending_writes() == 0 || std::chrono::steady_clock::now() >= deadline) {
+          finish();
+          return;
+        }
+        flush_timer.expires_after(std::chrono::milliseconds(20));
+        flush_timer.async_wait([&, deadline](const boost::system::error_code& error) {
+          if (!error) {
+            flush_then_finish(deadline);
+          }
+        });
+      };
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& error, int signal) {
+      if (error || stopping) {
+        return;
+      }
+      if (signal == SIGHUP) {
+        spdlog::info("SIGHUP: draining");
+        service.drain([&] {
+          spdlog::info("no session left: stopping");
+          stopping = true;
+          finish();
+        });
+        wait_signal();
+        return;
+      }
+      stopping = true;
+      spdlog::info("signal {}: expiring {} session(s) and stopping", signal,
+                   service.session_count());
+      service.expire_all();
+      flush_then_finish(std::chrono::steady_clock::now() + kFlushBudget);
+    });
+  };
+  wait_signal();
+
+  service.start();
+  links.start();
+  spdlog::info("{} {} running: relay_ip {}, ports {}:{}, datapath {}, latching {}", kProgram,
+               mpx::kVersion, relay_ip.value().to_string(), relay.port_range.start,
+               relay.port_range.end, datapath->name(), mpx::config::to_string(relay.latching));
+  reporter.ready();
+  io.run();
+  service_ptr = nullptr;
+  service.set_links(nullptr);
+  spdlog::info("{} stopped", kProgram);
   return 0;
 }

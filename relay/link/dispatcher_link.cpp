@@ -128,6 +128,13 @@ void DispatcherLink::stop() {
   }
 }
 
+std::size_t DispatcherLink::pending_writes() const {
+  if (!current_ || current_->closed) {
+    return 0;
+  }
+  return current_->outbox.size();
+}
+
 bool DispatcherLink::send_expired(std::string_view json) {
   if (stopped_) {
     return false;

@@ -64,6 +64,9 @@ class DispatcherLink : public std::enable_shared_from_this<DispatcherLink> {
   bool stopped() const { return stopped_; }
   const DispatcherId& id() const { return id_; }
   std::size_t queued_expired() const { return expired_queue_.size(); }
+  // Lines queued on the live connection and not yet written (a shutdown waits for 0 before
+  // stopping, so the last `expired` lines reach the dispatcher).
+  std::size_t pending_writes() const;
   // Successful connections so far (handshake and peer check passed).
   std::size_t connections() const { return connections_; }
 

@@ -219,6 +219,14 @@ bool DispatcherLinks::send_expired(const DispatcherId& dispatcher, std::string_v
   return found->second.link->send_expired(json);
 }
 
+std::size_t DispatcherLinks::pending_writes() const {
+  std::size_t pending = 0;
+  for (const auto& [id, entry] : links_) {
+    pending += entry.link->pending_writes();
+  }
+  return pending;
+}
+
 std::size_t DispatcherLinks::connected_count() const {
   std::size_t count = 0;
   for (const auto& [id, entry] : links_) {

@@ -60,6 +60,8 @@ class DispatcherLinks {
   void release_orphans();
 
   std::size_t connected_count() const;
+  // Lines not yet written on any live connection (see DispatcherLink::pending_writes).
+  std::size_t pending_writes() const;
   // Every dispatcher with a link (connected or retrying), orphans included.
   std::vector<DispatcherId> dispatchers() const;
   bool has_link(const DispatcherId& dispatcher) const { return links_.count(dispatcher) != 0; }

@@ -245,6 +245,15 @@ protocol::RelaySummary SessionManager::summary(protocol::RelaySummary base) cons
   return base;
 }
 
+bool SessionManager::has_session_from(std::string_view origin) const {
+  for (const auto& [key, session] : sessions_) {
+    if (session.origin() == origin) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string SessionManager::summary_json(const protocol::RelaySummary& base) const {
   auto json = protocol::to_ordered_json(summary(base));
   json["load"] = counts().load;

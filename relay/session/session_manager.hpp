@@ -130,6 +130,8 @@ class SessionManager {
   void set_halting(bool halting) { halting_ = halting; }
   bool halting() const { return halting_; }
   std::size_t session_count() const { return sessions_.size(); }
+  // Whether a session created through `origin` (as given to update()) still exists.
+  bool has_session_from(std::string_view origin) const;
   const Session* find_session(const std::string& call_id, const std::string& from_tag,
                               const std::optional<std::string>& to_tag) const;
   const Session* session_of_stream(StreamId id) const;

@@ -56,15 +56,26 @@ TEST_P(DaemonBinaries, VersionAndHelp) {
   EXPECT_NE(result.out.find("--config-dir"), std::string::npos);
 }
 
-// The relay still validates its configuration and exits; the dispatcher runs as a daemon and is
-// started with certificates by tests/integration/dispatcher.
-TEST(RelayBinary, GoodConfigIsAccepted) {
+// Both daemons run with certificates in tests/integration; here only what the relay refuses
+// before touching the kernel: one clear line and exit status 1.
+TEST(RelayBinary, RefusesADatapathThisVersionDoesNotHave) {
   mpx::test::TempDir dir;
-  dir.write("config.ini", "[Relay]\ndatapath = xdp\n[Dispatcher]\nmanagement_use_tls = no\n");
+  dir.write("config.ini", "[Relay]\ndispatchers = 192.0.2.1\ndatapath = xdp\n");
   const auto result = mpx::test::run({MPX_RELAY_BIN, "--config-dir", dir.path().string(),
                                       "--runtime-dir", dir.path().string(), "--no-fork"});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.err.find("configuration OK"), std::string::npos) << result.err;
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("[Relay] datapath = xdp: not available in this version"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST(RelayBinary, RefusesToRunWithoutDispatchers) {
+  mpx::test::TempDir dir;
+  dir.write("config.ini", "[Relay]\ndatapath = userspace\n");
+  const auto result = mpx::test::run({MPX_RELAY_BIN, "--config-dir", dir.path().string(),
+                                      "--runtime-dir", dir.path().string(), "--no-fork"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("[Relay] dispatchers is empty"), std::string::npos) << result.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, DaemonBinaries,

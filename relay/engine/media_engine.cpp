@@ -1,0 +1,541 @@
+// The relay's media IO: latching, pre-hand-off forwarding, hand-off, counters and stream timers;
+// see media_engine.hpp.
+#include "relay/engine/media_engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace mpx::relay::engine {
+namespace {
+
+using boost::asio::ip::address_v4;
+
+std::uint64_t slot_key(const datapath::Endpoint& local) {
+  return (static_cast<std::uint64_t>(local.address().to_v4().to_uint()) << 16) | local.port();
+}
+
+datapath::Endpoint to_udp(const session::Endpoint& endpoint, std::uint16_t port_offset = 0) {
+  return {endpoint.ip, static_cast<std::uint16_t>(endpoint.port + port_offset)};
+}
+
+session::Endpoint to_session(const datapath::Endpoint& endpoint) {
+  return {endpoint.address().to_v4(), endpoint.port()};
+}
+
+std::optional<session::Endpoint> known(const std::optional<session::Endpoint>& sdp,
+                                       std::uint16_t port_offset) {
+  if (!sdp || sdp->ip.is_unspecified() || sdp->port == 0) {
+    return std::nullopt;
+  }
+  return session::Endpoint{sdp->ip, static_cast<std::uint16_t>(sdp->port + port_offset)};
+}
+
+int index_of(Party party) { return party == Party::caller ? 0 : 1; }
+
+SteadyClock::time_point later(SteadyClock::time_point a, SteadyClock::time_point b) {
+  return std::max(a, b);
+}
+
+bool carries_rtp(const std::string& media_type) {
+  return media_type == "audio" || media_type == "video";
+}
+
+void add(datapath::FlowCounters& sum, const datapath::FlowCounters& more) {
+  sum.caller_packets += more.caller_packets;
+  sum.caller_bytes += more.caller_bytes;
+  sum.callee_packets += more.callee_packets;
+  sum.callee_bytes += more.callee_bytes;
+  sum.last_activity = std::max(sum.last_activity, more.last_activity);
+}
+
+}  // namespace
+
+MediaEngine::MediaEngine(boost::asio::any_io_executor executor, EngineSettings settings,
+                         datapath::MediaSockets& sockets, datapath::Datapath& datapath,
+                         EngineEvents events)
+    : executor_(std::move(executor)),
+      settings_(std::move(settings)),
+      sockets_(sockets),
+      datapath_(datapath),
+      events_(std::move(events)),
+      routable_(settings_.routable_private_ranges),
+      sweep_timer_(executor_),
+      latch_timer_(executor_),
+      alive_(std::make_shared<bool>(true)) {}
+
+MediaEngine::~MediaEngine() {
+  *alive_ = false;
+  stop();
+}
+
+void MediaEngine::start() {
+  arm_sweep();
+  arm_latch_tick();
+}
+
+void MediaEngine::stop() {
+  sweep_timer_.cancel();
+  latch_timer_.cancel();
+}
+
+void MediaEngine::close_all() {
+  std::vector<StreamId> ids;
+  ids.reserve(streams_.size());
+  for (const auto& [id, stream] : streams_) {
+    ids.push_back(id);
+  }
+  for (const StreamId id : ids) {
+    close_stream(id);
+  }
+}
+
+bool MediaEngine::bind_pair(std::uint16_t rtp_port) {
+  const datapath::Endpoint rtp{settings_.bind_ip, rtp_port};
+  const datapath::Endpoint rtcp{settings_.bind_ip, static_cast<std::uint16_t>(rtp_port + 1)};
+  auto opened = sockets_.open(rtp);
+  if (!opened) {
+    spdlog::warn("port pair {} skipped: {}", rtp_port, opened.error().message);
+    return false;
+  }
+  opened = sockets_.open(rtcp);
+  if (!opened) {
+    sockets_.close(rtp);
+    spdlog::warn("port pair {} skipped: {}", rtp_port, opened.error().message);
+    return false;
+  }
+  bound_[rtp_port] = settings_.bind_ip;
+  return true;
+}
+
+void MediaEngine::release_pair(std::uint16_t rtp_port) {
+  const auto found = bound_.find(rtp_port);
+  if (found == bound_.end()) {
+    return;
+  }
+  sockets_.close({found->second, rtp_port});
+  sockets_.close({found->second, static_cast<std::uint16_t>(rtp_port + 1)});
+  bound_.erase(found);
+}
+
+// auto_detect_interfaces may give a stream another IP than the pool bound: move the pair there.
+void MediaEngine::ensure_socket(const datapath::Endpoint& local) {
+  const std::uint16_t rtp_port = local.port() & 0xfffe;
+  const auto ip = local.address().to_v4();
+  const auto found = bound_.find(rtp_port);
+  if (found != bound_.end() && found->second == ip) {
+    return;
+  }
+  if (found != bound_.end()) {
+    release_pair(rtp_port);
+  }
+  const datapath::Endpoint rtp{ip, rtp_port};
+  const datapath::Endpoint rtcp{ip, static_cast<std::uint16_t>(rtp_port + 1)};
+  for (const auto& endpoint : {rtp, rtcp}) {
+    if (auto opened = sockets_.open(endpoint); !opened) {
+      spdlog::error("stream socket {}:{} unavailable: {}", ip.to_string(), endpoint.port(),
+                    opened.error().message);
+    }
+  }
+  bound_[rtp_port] = ip;
+}
+
+void MediaEngine::apply(const session::Action& action, const SignalingHints& hints) {
+  std::visit(
+      [&](const auto& a) {
+        using T = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<T, session::StreamOpened>) {
+          open_stream(a, hints);
+        } else if constexpr (std::is_same_v<T, session::PartySdpAccepted>) {
+          const auto found = streams_.find(a.id);
+          if (found != streams_.end()) {
+            auto& stream = *found->second;
+            stream.sdp[index_of(a.party)] = a.sdp;
+            expect(stream, a.party, a.sdp, hints.of(a.party));
+          }
+        } else if constexpr (std::is_same_v<T, session::PartyReset>) {
+          const auto found = streams_.find(a.id);
+          if (found != streams_.end()) {
+            auto& stream = *found->second;
+            stream.sdp[index_of(a.party)] = a.sdp;
+            reset_party(stream, a.party);
+            expect(stream, a.party, a.sdp, hints.of(a.party));
+          }
+        } else if constexpr (std::is_same_v<T, session::HoldChanged>) {
+          const auto found = streams_.find(a.id);
+          if (found != streams_.end()) {
+            auto& stream = *found->second;
+            const auto now = SteadyClock::now();
+            stream.on_hold = a.on_hold;
+            if (a.on_hold) {
+              stream.hold_since = now;
+            } else {
+              stream.armed[0] = stream.armed[1] = now;
+            }
+          }
+        } else if constexpr (std::is_same_v<T, session::StreamClosed>) {
+          close_stream(a.id);
+        }
+      },
+      action);
+}
+
+void MediaEngine::open_stream(const session::StreamOpened& opened, const SignalingHints& hints) {
+  media::LatchSettings latch = settings_.latch;
+  latch.require_rtp = carries_rtp(opened.media_type);
+  auto state = std::make_unique<StreamState>(opened.id, latch);
+  auto& stream = *state;
+  const auto now = SteadyClock::now();
+  stream.armed[0] = stream.armed[1] = now;
+  for (const bool rtcp : {false, true}) {
+    const std::uint16_t offset = rtcp ? 1 : 0;
+    auto& sub = stream.sub(rtcp);
+    sub.caller.local = to_udp(opened.caller_local, offset);
+    sub.callee.local = to_udp(opened.callee_local, offset);
+    for (const Party party : {Party::caller, Party::callee}) {
+      const auto& local = sub.party(party).local;
+      ensure_socket(local);
+      slots_[slot_key(local)] = Slot{opened.id, rtcp, party};
+    }
+  }
+  stream.sdp[index_of(opened.offerer)] = opened.offerer_sdp;
+  streams_[opened.id] = std::move(state);
+  expect(stream, opened.offerer, opened.offerer_sdp, hints.of(opened.offerer));
+  const Party answerer = session::other(opened.offerer);
+  expect(stream, answerer, std::nullopt, hints.of(answerer));
+  spdlog::debug("stream {} ({}) opened: caller side {}, callee side {}", opened.id,
+                opened.media_type, opened.caller_local.to_string(),
+                opened.callee_local.to_string());
+}
+
+void MediaEngine::expect(StreamState& stream, Party party,
+                         const std::optional<session::Endpoint>& sdp,
+                         const std::optional<address_v4>& signaling) {
+  const auto now = SteadyClock::now();
+  for (const bool rtcp : {false, true}) {
+    auto& sub = stream.sub(rtcp);
+    auto& sub_party = sub.party(party);
+    const auto previous = sub_party.latch.locked();
+    sub_party.latch.expect(known(sdp, rtcp ? 1 : 0), signaling, now);
+    if (sub.installed && sub_party.latch.locked() != previous) {
+      uninstall(sub);
+    }
+  }
+  learning_.insert(stream.id);
+}
+
+void MediaEngine::reset_party(StreamState& stream, Party party) {
+  for (const bool rtcp : {false, true}) {
+    auto& sub = stream.sub(rtcp);
+    if (sub.installed) {
+      uninstall(sub);
+    }
+    sub.party(party).seen = false;
+  }
+  stream.armed[index_of(party)] = SteadyClock::now();
+}
+
+void MediaEngine::close_stream(StreamId id) {
+  const auto found = streams_.find(id);
+  if (found == streams_.end()) {
+    return;
+  }
+  auto& stream = *found->second;
+  for (const bool rtcp : {false, true}) {
+    auto& sub = stream.sub(rtcp);
+    if (sub.installed) {
+      uninstall(sub);
+    }
+    for (const Party party : {Party::caller, Party::callee}) {
+      const auto slot = slots_.find(slot_key(sub.party(party).local));
+      if (slot != slots_.end() && slot->second.id == id) {
+        slots_.erase(slot);
+      }
+    }
+  }
+  learning_.erase(id);
+  streams_.erase(found);
+}
+
+void MediaEngine::on_packet(const datapath::MediaSockets::Packet& packet) {
+  const auto slot = slots_.find(slot_key(packet.local));
+  if (slot == slots_.end()) {
+    ++stats_.unknown_port;
+    return;
+  }
+  const Slot where = slot->second;
+  auto found = streams_.find(where.id);
+  if (found == streams_.end()) {
+    ++stats_.unknown_port;
+    return;
+  }
+  auto& stream = *found->second;
+  auto& sub = stream.sub(where.rtcp);
+  auto& me = sub.party(where.party);
+  const auto info = media::classify(packet.data);
+  const auto source = to_session(packet.source);
+  const auto decision = me.latch.on_packet(source, info, packet.received);
+  if (decision.relatched) {
+    ++stats_.relatches;
+    spdlog::debug("stream {} {} {} latched to {}", stream.id, where.rtcp ? "RTCP" : "RTP",
+                  session::to_string(where.party), source.to_string());
+    if (sub.installed) {
+      uninstall(sub);
+    }
+  }
+  switch (decision.verdict) {
+    case media::LatchVerdict::learning:
+      ++stats_.learning;
+      learning_.insert(stream.id);  // after forget() the window opens with this packet
+      return;
+    case media::LatchVerdict::stranger:
+      ++stats_.strangers;
+      return;
+    case media::LatchVerdict::invalid:
+      ++stats_.invalid;
+      return;
+    case media::LatchVerdict::accept:
+      break;
+  }
+  me.last_packet = packet.received;
+  ++me.packets;
+  me.bytes += packet.data.size() + datapath::kIpv4UdpHeaderBytes;
+  if (info.kind != media::PacketKind::stun && !me.seen) {
+    me.seen = true;
+    if (events_.media_seen) {
+      const bool rtp = !where.rtcp && info.kind == media::PacketKind::rtp;
+      events_.media_seen(stream.id, where.party,
+                         rtp ? std::optional<std::uint8_t>(info.payload_type) : std::nullopt);
+    }
+    // media_seen does not touch engine state, but stay defensive: the stream must still exist.
+    found = streams_.find(where.id);
+    if (found == streams_.end()) {
+      return;
+    }
+  }
+  forward(stream, sub, where.party, packet);
+  try_handoff(sub, packet.received);
+}
+
+void MediaEngine::forward(StreamState& stream, SubStream& sub, Party from,
+                          const datapath::MediaSockets::Packet& packet) {
+  const Party to = session::other(from);
+  auto& peer = sub.party(to);
+  std::optional<datapath::Endpoint> destination;
+  if (const auto& locked = peer.latch.locked()) {
+    destination = to_udp(*locked);
+  } else if (!sub.rtcp) {
+    // MediaProxy: RTP (never RTCP) may go to the SDP address until the peer latches, if routable.
+    const auto sdp = known(stream.sdp[index_of(to)], 0);
+    if (sdp && routable_.routable(sdp->ip)) {
+      destination = to_udp(*sdp);
+    }
+  }
+  if (!destination) {
+    ++stats_.no_destination;
+    return;
+  }
+  if (sockets_.send(peer.local, *destination, packet.data)) {
+    ++stats_.relayed_packets;
+  }
+}
+
+void MediaEngine::try_handoff(SubStream& sub, SteadyClock::time_point now) {
+  if (sub.installed || !sub.caller.seen || !sub.callee.seen || now < sub.retry_after) {
+    return;
+  }
+  const auto& caller = sub.caller.latch.locked();
+  const auto& callee = sub.callee.latch.locked();
+  if (!caller || !callee) {
+    return;
+  }
+  const datapath::Flow flow{to_udp(*caller), sub.caller.local, sub.callee.local, to_udp(*callee)};
+  auto installed = datapath_.install(flow);
+  if (!installed) {
+    ++stats_.handoff_errors;
+    sub.retry_after = now + settings_.install_retry;
+    spdlog::warn("{} hand-off of {} <-> {} failed (media stays in userspace, retry in {} s): {}",
+                 datapath_.name(), caller->to_string(), callee->to_string(),
+                 settings_.install_retry.count(), installed.error().message);
+    return;
+  }
+  ++stats_.handoffs;
+  sub.installed = flow;
+  sub.live = {};
+  spdlog::debug("{}: {} -> {}:{} | {}:{} -> {} handed off", datapath_.name(), caller->to_string(),
+                sub.caller.local.address().to_string(), sub.caller.local.port(),
+                sub.callee.local.address().to_string(), sub.callee.local.port(),
+                callee->to_string());
+}
+
+void MediaEngine::uninstall(SubStream& sub) {
+  auto removed = datapath_.remove(*sub.installed);
+  if (removed) {
+    add(sub.gone, removed.value());
+  } else {
+    add(sub.gone, sub.live);
+    spdlog::debug("{} flow removal: {}", datapath_.name(), removed.error().message);
+  }
+  sub.installed.reset();
+  sub.live = {};
+}
+
+void MediaEngine::poll(SubStream& sub) {
+  if (!sub.installed) {
+    return;
+  }
+  auto counters = datapath_.counters(*sub.installed);
+  if (counters) {
+    sub.live = counters.value();
+    return;
+  }
+  // The datapath lost the flow: packets fall back to the sockets and are handed off again.
+  ++stats_.flows_lost;
+  spdlog::warn("{} flow lost ({}); media goes back through the relay's sockets", datapath_.name(),
+               counters.error().message);
+  uninstall(sub);
+}
+
+session::StreamTraffic MediaEngine::traffic(StreamId id) {
+  session::StreamTraffic traffic;
+  const auto found = streams_.find(id);
+  if (found == streams_.end()) {
+    return traffic;
+  }
+  auto& stream = *found->second;
+  for (const bool rtcp : {false, true}) {
+    auto& sub = stream.sub(rtcp);
+    poll(sub);
+    datapath::FlowCounters total = sub.gone;
+    add(total, sub.live);
+    traffic.caller_bytes += total.caller_bytes + sub.caller.bytes;
+    traffic.caller_packets += total.caller_packets + sub.caller.packets;
+    traffic.callee_bytes += total.callee_bytes + sub.callee.bytes;
+    traffic.callee_packets += total.callee_packets + sub.callee.packets;
+  }
+  traffic.caller_remote = stream.rtp.caller.latch.locked();
+  traffic.callee_remote = stream.rtp.callee.latch.locked();
+  return traffic;
+}
+
+std::size_t MediaEngine::installed_flows() const {
+  std::size_t count = 0;
+  for (const auto& [id, stream] : streams_) {
+    count += (stream->rtp.installed ? 1U : 0U) + (stream->rtcp.installed ? 1U : 0U);
+  }
+  return count;
+}
+
+std::optional<MediaEngine::Expiry> MediaEngine::check_timers(StreamState& stream,
+                                                             SteadyClock::time_point now) {
+  if (stream.on_hold) {
+    if (now - stream.hold_since >= settings_.on_hold_timeout) {
+      return Expiry{stream.id, session::ExpiryReason::on_hold, settings_.on_hold_timeout.count()};
+    }
+    return std::nullopt;
+  }
+  const auto no_traffic =
+      Expiry{stream.id, session::ExpiryReason::no_traffic, settings_.stream_timeout.count()};
+  // A party that sent no media since its timer was armed (MediaProxy's per-party timer).
+  for (const Party party : {Party::caller, Party::callee}) {
+    if (!stream.rtp.party(party).seen &&
+        now - stream.armed[index_of(party)] >= settings_.stream_timeout) {
+      return no_traffic;
+    }
+  }
+  // Nothing flowed either way for stream_timeout (what the kernel timeout did for MediaProxy).
+  auto last = later(stream.armed[0], stream.armed[1]);
+  last = later(last, later(stream.rtp.caller.last_packet, stream.rtp.callee.last_packet));
+  last = later(last, stream.rtp.live.last_activity);
+  if (now - last >= settings_.stream_timeout) {
+    return no_traffic;
+  }
+  // Idle RTCP only forgets its addresses, so later RTCP latches anew.
+  auto& rtcp = stream.rtcp;
+  if (rtcp.caller.latch.locked() || rtcp.callee.latch.locked()) {
+    auto rtcp_last = later(stream.armed[0], stream.armed[1]);
+    rtcp_last = later(rtcp_last, later(rtcp.caller.last_packet, rtcp.callee.last_packet));
+    rtcp_last = later(rtcp_last, rtcp.live.last_activity);
+    if (now - rtcp_last >= settings_.stream_timeout) {
+      if (rtcp.installed) {
+        uninstall(rtcp);
+      }
+      rtcp.caller.latch.forget();
+      rtcp.callee.latch.forget();
+      rtcp.caller.seen = rtcp.callee.seen = false;
+      learning_.insert(stream.id);
+    }
+  }
+  return std::nullopt;
+}
+
+void MediaEngine::sweep() {
+  const auto now = SteadyClock::now();
+  std::vector<Expiry> expired;
+  for (auto& [id, stream] : streams_) {
+    poll(stream->rtp);
+    poll(stream->rtcp);
+    if (auto expiry = check_timers(*stream, now)) {
+      expired.push_back(*expiry);
+    }
+  }
+  for (const auto& expiry : expired) {
+    if (streams_.count(expiry.id) != 0 && events_.rtp_expired) {
+      events_.rtp_expired(expiry.id, expiry.reason, expiry.timeout_wait);
+    }
+  }
+}
+
+void MediaEngine::latch_tick() {
+  const auto now = SteadyClock::now();
+  for (auto it = learning_.begin(); it != learning_.end();) {
+    const auto found = streams_.find(*it);
+    if (found == streams_.end()) {
+      it = learning_.erase(it);
+      continue;
+    }
+    bool open = false;
+    for (const bool rtcp : {false, true}) {
+      auto& sub = found->second->sub(rtcp);
+      for (const Party party : {Party::caller, Party::callee}) {
+        auto& latch = sub.party(party).latch;
+        if (latch.on_tick(now).relatched) {
+          ++stats_.relatches;
+          if (sub.installed) {
+            uninstall(sub);
+          }
+        }
+        open = open || latch.window_deadline().has_value();
+      }
+    }
+    it = open ? std::next(it) : learning_.erase(it);
+  }
+}
+
+void MediaEngine::arm_sweep() {
+  sweep_timer_.expires_after(settings_.poll_interval);
+  sweep_timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
+    if (error || !*alive) {
+      return;
+    }
+    sweep();
+    arm_sweep();
+  });
+}
+
+void MediaEngine::arm_latch_tick() {
+  latch_timer_.expires_after(settings_.latch_tick);
+  latch_timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
+    if (error || !*alive) {
+      return;
+    }
+    latch_tick();
+    arm_latch_tick();
+  });
+}
+
+}  // namespace mpx::relay::engine

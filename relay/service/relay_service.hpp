@@ -1,0 +1,111 @@
+// RelayService: the relay's protocol B request handler (spec 3.3) and the glue between the session
+// logic (relay/session), the media engine (relay/engine) and the dispatcher links (relay/link):
+//  - update / remove / sessions / summary are served from the SessionManager; the Actions it
+//    returns go to the MediaEngine; "None" (no session for a reply without SDP) is answered
+//    `error` (OpenSIPS issue #242);
+//  - the engine's expiry events end streams in the SessionManager, and a session that ended on
+//    its own is reported as `expired` to the dispatcher that created it;
+//  - traffic sampling for the summary's bps_relayed (spec 5.14);
+//  - shutdown: SIGHUP drains (new sessions answered `halting`, exit when the last one is gone),
+//    SIGINT/SIGTERM expire every session and report it (spec 5.13).
+// Single-threaded: runs on the relay's io_context.
+#pragma once
+
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/config/config.hpp"
+#include "relay/engine/media_engine.hpp"
+#include "relay/link/dispatcher_links.hpp"
+#include "relay/link/request_handler.hpp"
+#include "relay/session/port_pool.hpp"
+#include "relay/session/session_manager.hpp"
+#include "relay/session/traffic_sampler.hpp"
+
+namespace mpx::relay::service {
+
+struct RelayServiceSettings {
+  boost::asio::ip::address_v4 relay_ip;
+  std::optional<boost::asio::ip::address_v4> advertised_ip;
+  bool auto_detect_interfaces = false;
+  std::string datapath_name;
+  engine::EngineSettings engine;
+  config::PortRange port_range;
+  std::chrono::seconds traffic_sampling_period{15};
+};
+
+// From [Relay] (relay_ip already resolved by the caller).
+RelayServiceSettings service_settings(const config::RelayConfig& relay,
+                                      boost::asio::ip::address_v4 relay_ip,
+                                      std::string datapath_name);
+
+class RelayService final : public link::RequestHandler {
+ public:
+  RelayService(boost::asio::any_io_executor executor, RelayServiceSettings settings,
+               datapath::MediaSockets& sockets, datapath::Datapath& datapath);
+  ~RelayService() override;
+
+  // The links `expired` goes through; set before start(), cleared before they are destroyed.
+  void set_links(link::DispatcherLinks* links) { links_ = links; }
+  // Optional: also told of every session that ended on its own or through expire_all(), before
+  // it is sent to the links (tests observe `expired` this way without dispatcher links).
+  void on_expired(std::function<void(const session::ExpiredSession&)> observer) {
+    expired_observer_ = std::move(observer);
+  }
+  void start();
+
+  boost::asio::awaitable<std::string> handle(const protocol::RelayRequest& request,
+                                             const link::DispatcherId& from) override;
+
+  bool owns_sessions(const link::DispatcherId& dispatcher) const;
+
+  // SIGHUP: `drained` runs (once) when no session is left, at once if there is none.
+  void drain(std::function<void()> drained);
+  // SIGINT/SIGTERM: every session expires with its statistics sent to its dispatcher; every
+  // flow leaves the datapath and every socket closes.
+  void expire_all();
+  void stop();
+
+  std::size_t session_count() const { return manager_.session_count(); }
+  engine::MediaEngine& engine() { return engine_; }
+  std::string summary_json() const;
+
+ private:
+  std::string update(const protocol::RelayRequest& request, const link::DispatcherId& from);
+  std::string remove(const protocol::RelayRequest& request);
+  void apply(const session::Actions& actions);
+  void on_rtp_expired(session::StreamId id, session::ExpiryReason reason,
+                      std::int64_t timeout_wait);
+  void report(const session::ExpiredSession& expired);
+  session::SideAddresses resolve_sides(const session::SignalingAddresses& signaling) const;
+  void check_drained();
+  void arm_sampling();
+
+  boost::asio::any_io_executor executor_;
+  RelayServiceSettings settings_;
+  datapath::Datapath& datapath_;
+  engine::MediaEngine engine_;
+  session::PortPool pool_;
+  session::SessionManager manager_;
+  session::TrafficSampler sampler_;
+  boost::asio::steady_timer sampling_timer_;
+  std::chrono::steady_clock::time_point last_sample_;
+  std::chrono::steady_clock::time_point started_;
+  link::DispatcherLinks* links_ = nullptr;
+  std::map<std::string, link::DispatcherId> origins_;
+  std::function<void()> drained_;
+  std::function<void(const session::ExpiredSession&)> expired_observer_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace mpx::relay::service
