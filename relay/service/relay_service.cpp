@@ -270,7 +270,7 @@ std::string RelayService::summary_json() const {
                       {"dropped_invalid", stats.invalid},
                       {"dropped_no_destination", stats.no_destination},
                       {"dropped_unknown_port", stats.unknown_port},
-                      {"relatches", stats.relatches}};
+                      {"latched", stats.relatches}};
   return protocol::python_json_dump(json);
 }
 
