@@ -1,0 +1,112 @@
+// Nothing left behind: after a remove, after a timeout and after SIGTERM the relay namespace
+// holds no conntrack entry with the relay's mark and no UDP socket in the media range; SIGTERM
+// with a live call makes the dispatcher account the call (with its statistics) before the relay
+// exits 0 and its nftables table is gone. Runs per datapath.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/integration/relay_lab/kernel_probe.hpp"
+#include "tests/integration/relay_lab/relay_lab_fixture.hpp"
+
+namespace mpx::test::relay_lab {
+namespace {
+
+using namespace std::chrono_literals;
+using dispatcher::testing::DispatcherHarness;
+
+class RelayCleanupTest : public RelayLabTest {
+ protected:
+  // A call with media both ways (latched, handed off with conntrack).
+  RelayPorts call_with_media(LabCall& call, CallEnds& ends) {
+    RelayPorts ports;
+    EXPECT_TRUE(establish(call, ends, ports));
+    exchange(ends, ports, {60, 10});
+    EXPECT_GE(ends.callee_rtp.wait_from(relay_side(ports.callee_side), 54, 3s), 54U);
+    EXPECT_GE(ends.caller_rtp.wait_from(relay_side(ports.caller_side), 54, 3s), 54U);
+    std::this_thread::sleep_for(300ms);
+    return ports;
+  }
+
+  // Polls (bounded) until neither marked entries nor bound media ports are left.
+  void expect_nothing_left(std::chrono::milliseconds timeout = 2s) {
+    std::string left;
+    const bool clean = DispatcherHarness::eventually(
+        [&] {
+          auto entries = marked_entries(env_->lab());
+          auto ports = bound_udp_ports(env_->lab(), kFirstPort, kLastPort);
+          if (!entries || !ports) {
+            left = !entries ? entries.error().message : ports.error().message;
+            return false;
+          }
+          left = describe(entries.value()) + "; bound ports:";
+          for (const auto port : ports.value()) {
+            left += " " + std::to_string(port);
+          }
+          return entries.value().empty() && ports.value().empty();
+        },
+        timeout);
+    EXPECT_TRUE(clean) << left;
+  }
+};
+
+TEST_P(RelayCleanupTest, RemoveLeavesNothingBehind) {
+  ASSERT_NO_FATAL_FAILURE(start(NetnsLab::Variant::kBasic, {}));
+  CallEnds ends(env_->lab());
+  auto call = env_->new_call("relay-cleanup-remove@10.1.0.10");
+  call_with_media(*call, ends);
+  if (GetParam() == "conntrack") {
+    auto entries = marked_entries(env_->lab());
+    ASSERT_TRUE(entries.has_value()) << entries.error().message;
+    EXPECT_FALSE(entries.value().empty()) << "no hand-off happened: the check below is void";
+  }
+  ASSERT_TRUE(call->remove()) << call->last_reply();
+  expect_nothing_left();
+  EXPECT_TRUE(env_->relay().running());
+}
+
+TEST_P(RelayCleanupTest, TimeoutLeavesNothingBehind) {
+  ASSERT_NO_FATAL_FAILURE(start(NetnsLab::Variant::kBasic, {}));
+  CallEnds ends(env_->lab());
+  auto call = env_->new_call("relay-cleanup-timeout@10.1.0.10");
+  call_with_media(*call, ends);
+  const auto stats = env_->wait_accounted(call->call_id(), 3s + 5s);
+  ASSERT_TRUE(stats.has_value()) << "the call did not time out";
+  expect_nothing_left();
+  EXPECT_TRUE(env_->relay().running());
+}
+
+TEST_P(RelayCleanupTest, SigtermReportsTheLiveCallAndLeavesNothingBehind) {
+  ASSERT_NO_FATAL_FAILURE(start(NetnsLab::Variant::kBasic, {}));
+  CallEnds ends(env_->lab());
+  auto call = env_->new_call("relay-cleanup-sigterm@10.1.0.10");
+  const RelayPorts ports = call_with_media(*call, ends);
+  if (GetParam() == "conntrack") {
+    EXPECT_TRUE(nft_table_exists(env_->lab(), "ip", "mpx_relay"));
+  }
+  ASSERT_TRUE(env_->dispatcher().accounted().empty());
+
+  EXPECT_EQ(env_->relay().stop(10s), 0) << "mpx-relay did not exit 0 within 10 s of SIGTERM";
+  // The relay reported the call before it went away (the dispatcher may log the disconnect
+  // right after; the record must already be there or arrive from the still-open link).
+  const auto stats = env_->wait_accounted(call->call_id(), 2s);
+  ASSERT_TRUE(stats.has_value()) << "the live call was not reported to the dispatcher";
+  ASSERT_EQ(stats->streams.size(), 1U) << protocol::to_json(*stats);
+  EXPECT_EQ(stats->streams[0].status, "closed");
+  EXPECT_GT(stats->streams[0].caller_packets, 0U);
+  EXPECT_GT(stats->streams[0].callee_packets, 0U);
+  EXPECT_EQ(stats->streams[0].caller_local, relay_side(ports.caller_side));
+  ASSERT_TRUE(stats->dispatcher.has_value());
+  EXPECT_TRUE(stats->dispatcher->timed_out);  // the expired path
+  EXPECT_TRUE(DispatcherHarness::eventually([&] { return env_->dispatcher().relay_count() == 0; },
+                                            3s));
+
+  expect_nothing_left(500ms);
+  EXPECT_FALSE(nft_table_exists(env_->lab(), "ip", "mpx_relay"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Datapaths, RelayCleanupTest, ::testing::Values("conntrack", "userspace"),
+                         datapath_name);
+
+}  // namespace
+}  // namespace mpx::test::relay_lab

@@ -1,0 +1,41 @@
+// RelayProcess (see relay_process.hpp).
+#include "tests/integration/relay_lab/relay_process.hpp"
+
+#include "tests/support/test_pki.hpp"
+
+namespace mpx::test::relay_lab {
+
+std::string relay_config_ini(const RelaySettings& s) {
+  return "[Relay]\n"
+         "dispatchers = " + std::string(LabAddresses::kProxy) + "\n"
+         "relay_ip = " + std::string(LabAddresses::kRelayPublic) + "\n"
+         "port_range = " + s.port_range + "\n"
+         "stream_timeout = " + std::to_string(s.stream_timeout) + "\n"
+         "on_hold_timeout = " + std::to_string(s.on_hold_timeout) + "\n"
+         "datapath = " + s.datapath + "\n"
+         "latching = " + s.latching + "\n"
+         "latching_window_ms = " + std::to_string(s.latching_window_ms) + "\n"
+         "traffic_sampling_period = " + std::to_string(s.traffic_sampling_period) + "\n"
+         "log_level = " + s.log_level + "\n"
+         "\n[TLS]\n"
+         "certs_path = " + test_pki_dir().string() + "\n";
+}
+
+std::string relay_binary() { return MPX_RELAY_BINARY; }
+
+RelayProcess::RelayProcess(const NetnsLab& lab, const RelaySettings& settings)
+    : settings_(settings) {
+  dir_.write("config.ini", relay_config_ini(settings_));
+  // `ip netns exec` execs the program in place (no fork), so the PID is the relay's.
+  child_ = std::make_unique<Child>(
+      std::vector<std::string>{"ip", "netns", "exec", lab.ns("relay"), relay_binary(),
+                               "--config-dir", dir_.path().string(), "--runtime-dir",
+                               (dir_.path() / "run").string(), "--no-fork"},
+      (dir_.path() / "relay.log").string());
+}
+
+RelayProcess::~RelayProcess() { child_->stop(std::chrono::seconds(5)); }
+
+int RelayProcess::stop(std::chrono::milliseconds grace) { return child_->stop(grace); }
+
+}  // namespace mpx::test::relay_lab

@@ -1,0 +1,59 @@
+// RelayProcess: the mpx-relay daemon under test, started inside the lab's relay namespace
+// (`ip netns exec <ns> mpx-relay --config-dir DIR --runtime-dir DIR/run --no-fork`) with a
+// config.ini written from RelaySettings and the test PKI as TLS.certs_path. Output goes to a log
+// file the tests print on failure. Stopped by SIGTERM to its PID only, with a bounded wait.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tests/support/netns_lab.hpp"
+#include "tests/support/subprocess.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace mpx::test::relay_lab {
+
+inline constexpr std::uint16_t kFirstPort = 40000;
+inline constexpr std::uint16_t kLastPort = 40101;  // the RTCP port of the last pair of 40000:40100
+
+struct RelaySettings {
+  std::string datapath = "conntrack";  // conntrack | userspace
+  std::string port_range = "40000:40100";
+  int stream_timeout = 3;
+  int on_hold_timeout = 5;
+  std::string latching = "strict";
+  int latching_window_ms = 500;
+  int traffic_sampling_period = 1;
+  std::string log_level = "DEBUG";
+};
+
+// The [Relay]/[TLS] config.ini text for these settings (dispatcher 10.3.0.30, relay_ip
+// 203.0.113.1).
+std::string relay_config_ini(const RelaySettings& settings);
+// The mpx-relay binary of this build.
+std::string relay_binary();
+
+class RelayProcess {
+ public:
+  RelayProcess(const NetnsLab& lab, const RelaySettings& settings);
+  ~RelayProcess();  // SIGTERM (SIGKILL after the grace) if still running
+  RelayProcess(const RelayProcess&) = delete;
+  RelayProcess& operator=(const RelayProcess&) = delete;
+
+  int pid() const { return child_->pid(); }
+  bool running() { return child_->running(); }
+  // SIGTERM to the relay's PID, wait up to `grace` (then SIGKILL); the exit status, or -signal.
+  int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  std::string log() const { return child_->log(); }
+  const RelaySettings& settings() const { return settings_; }
+  const std::filesystem::path& config_dir() const { return dir_.path(); }
+
+ private:
+  RelaySettings settings_;
+  TempDir dir_{"mpx-relay-lab"};
+  std::unique_ptr<Child> child_;
+};
+
+}  // namespace mpx::test::relay_lab
