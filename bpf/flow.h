@@ -1,6 +1,6 @@
 /* flow.h: the flow map (MPX_MAP_FLOWS, key/value from mpx_shared.h) and the lookup of a parsed
  * UDP/IPv4 packet in it. Userspace (the eBPF controller in userspace/) inserts and removes entries;
- * the programs only look up and, once the forwarder lands, update the counters in the value.
+ * the programs look up and update the counters in the value (forward.h).
  */
 #ifndef MPX_BPF_FLOW_H
 #define MPX_BPF_FLOW_H

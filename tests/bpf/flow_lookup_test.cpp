@@ -1,14 +1,17 @@
 // BPF_PROG_TEST_RUN of the flow lookup: a key written from C++ with bpf/mpx_shared.h must be the
 // key the XDP and TC programs build from a packet (same layout, same byte order), and the remote
-// side is part of it (the source gate). Until the forwarder lands a match is counted and passed
-// unmodified. Needs root.
+// side is part of it (the source gate). Runs in an empty network namespace where IPv4 forwarding
+// is off, so a match ends at bpf_fib_lookup (PASS_FIB_FWD_DISABLED, unmodified) and a miss at
+// PASS_NO_FLOW: the two counters tell them apart (forwarding itself: forward_test.cpp). Needs root.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "bpf/mpx_shared.h"
+#include "tests/bpf/forwarding_netns.hpp"
 #include "tests/bpf/mpx_programs.hpp"
 #include "tests/bpf/packet_builder.hpp"
 #include "tests/support/privileged.hpp"
@@ -62,10 +65,12 @@ class BpfFlowLookup : public ::testing::TestWithParam<Hook> {
  protected:
   void SetUp() override {
     MPX_REQUIRE(missing_root());
+    netns_ = std::make_unique<FreshNetns>();
     auto loaded = loaded_object(GetParam());
     ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
     object_ = loaded.value();
   }
+  void TearDown() override { netns_.reset(); }
 
   void expect_counted(const Bytes& frame, const std::string& stat) {
     const auto outcome = run_counted(GetParam(), frame);
@@ -75,6 +80,7 @@ class BpfFlowLookup : public ::testing::TestWithParam<Hook> {
     EXPECT_EQ(outcome.value().run.output, frame);
   }
 
+  std::unique_ptr<FreshNetns> netns_;
   LoadedBpfObject* object_ = nullptr;
   const Ipv4Spec ip_{};
   const UdpSpec udp_{};
@@ -85,16 +91,17 @@ TEST_P(BpfFlowLookup, FindsAFlowKeyWrittenFromCpp) {
   const Bytes frame = udp4_frame({}, ip_, udp_, payload_);
   {
     InstalledFlow flow(*object_, key_of(ip_, udp_));
-    expect_counted(frame, "PASS_FLOW_MATCH");
+    expect_counted(frame, "PASS_FIB_FWD_DISABLED");
   }
   expect_counted(frame, "PASS_NO_FLOW");  // removed flow: back to the stack's business
 }
 
 TEST_P(BpfFlowLookup, FindsTheFlowBehindAVlanTag) {
-  InstalledFlow flow(*object_, key_of(ip_, udp_));
   EthernetSpec eth;
   eth.vlan_tci = 100;
-  expect_counted(udp4_frame(eth, ip_, udp_, payload_), "PASS_FLOW_MATCH");
+  expect_counted(udp4_frame(eth, ip_, udp_, payload_), "PASS_NO_FLOW");
+  InstalledFlow flow(*object_, key_of(ip_, udp_));
+  expect_counted(udp4_frame(eth, ip_, udp_, payload_), "PASS_VLAN");  // matched, not taken
 }
 
 TEST_P(BpfFlowLookup, OnlyTheExpectedRemoteMatches) {

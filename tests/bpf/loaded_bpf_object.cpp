@@ -127,6 +127,24 @@ mpx::Result<ProgRunResult> LoadedBpfObject::run(const std::string& program,
   opts.data_out = output.data();
   opts.data_size_out = static_cast<std::uint32_t>(output.size());
   opts.repeat = static_cast<int>(options.repeat);
+  // The context is only passed when an interface is asked for, so the default run stays the
+  // kernel's plain one.
+  xdp_md xdp_context{};
+  __sk_buff skb_context{};
+  if (options.ifindex != 0) {
+    const bpf_program* prog = bpf_object__find_program_by_name(object_, program.c_str());
+    if (bpf_program__type(prog) == BPF_PROG_TYPE_XDP) {
+      xdp_context.data_end = static_cast<std::uint32_t>(input.size());
+      xdp_context.ingress_ifindex = options.ifindex;
+      opts.ctx_in = &xdp_context;
+      opts.ctx_size_in = sizeof xdp_context;
+    } else {
+      skb_context.ifindex = options.ifindex;
+      skb_context.ingress_ifindex = options.ifindex;
+      opts.ctx_in = &skb_context;
+      opts.ctx_size_in = sizeof skb_context;
+    }
+  }
   const int err = bpf_prog_test_run_opts(fd, &opts);
   if (err != 0) {
     return mpx::Error{fmt::format("BPF_PROG_TEST_RUN of {} on {} bytes failed: {}", program,

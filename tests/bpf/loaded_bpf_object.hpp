@@ -21,6 +21,10 @@ struct ProgRunOptions {
   // Runs of the program over the same buffer. The kernel mutates that buffer in place on every
   // run, so only repeat = 1 gives output bytes worth comparing; use more for timing.
   std::uint32_t repeat = 1;
+  // The interface the frame arrives on, in the calling thread's network namespace (0: none, the
+  // kernel uses loopback). XDP: xdp_md.ingress_ifindex; TC: __sk_buff ifindex and
+  // ingress_ifindex. bpf_fib_lookup resolves routes from there.
+  std::uint32_t ifindex = 0;
 };
 
 struct ProgRunResult {

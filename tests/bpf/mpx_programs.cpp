@@ -21,8 +21,8 @@ std::string_view hook_name(Hook hook) { return hook == Hook::xdp ? "xdp" : "tc";
 void PrintTo(Hook hook, std::ostream* out) { *out << hook_name(hook); }
 
 const HookProgram& hook_program(Hook hook) {
-  static const HookProgram xdp{MPX_BPF_XDP_OBJECT, "mpx_xdp", XDP_PASS};
-  static const HookProgram tc{MPX_BPF_TC_OBJECT, "mpx_tc", TC_ACT_OK};
+  static const HookProgram xdp{MPX_BPF_XDP_OBJECT, "mpx_xdp", XDP_PASS, XDP_DROP};
+  static const HookProgram tc{MPX_BPF_TC_OBJECT, "mpx_tc", TC_ACT_OK, TC_ACT_SHOT};
   return hook == Hook::xdp ? xdp : tc;
 }
 
@@ -56,8 +56,28 @@ std::string stat_name(std::uint32_t stat) {
       return "PASS_TRUNCATED";
     case MPX_STAT_PASS_MALFORMED:
       return "PASS_MALFORMED";
-    case MPX_STAT_PASS_FLOW_MATCH:
-      return "PASS_FLOW_MATCH";
+    case MPX_STAT_FORWARDED_TX:
+      return "FORWARDED_TX";
+    case MPX_STAT_FORWARDED_REDIRECT:
+      return "FORWARDED_REDIRECT";
+    case MPX_STAT_FORWARDED_REDIRECT_NEIGH:
+      return "FORWARDED_REDIRECT_NEIGH";
+    case MPX_STAT_PASS_VLAN:
+      return "PASS_VLAN";
+    case MPX_STAT_PASS_NO_NEIGH:
+      return "PASS_NO_NEIGH";
+    case MPX_STAT_PASS_FIB_NO_ROUTE:
+      return "PASS_FIB_NO_ROUTE";
+    case MPX_STAT_PASS_FIB_FWD_DISABLED:
+      return "PASS_FIB_FWD_DISABLED";
+    case MPX_STAT_PASS_FIB_FRAG_NEEDED:
+      return "PASS_FIB_FRAG_NEEDED";
+    case MPX_STAT_PASS_FIB_FAILED:
+      return "PASS_FIB_FAILED";
+    case MPX_STAT_PASS_EGRESS_MISMATCH:
+      return "PASS_EGRESS_MISMATCH";
+    case MPX_STAT_DROP_TTL_EXCEEDED:
+      return "DROP_TTL_EXCEEDED";
     case MPX_STAT_MAX:
       break;
   }
@@ -76,7 +96,8 @@ CounterMoves counter_moves(std::span<const std::uint64_t> before,
   return moves;
 }
 
-mpx::Result<CountedRun> run_counted(Hook hook, std::span<const std::uint8_t> frame) {
+mpx::Result<CountedRun> run_counted(Hook hook, std::span<const std::uint8_t> frame,
+                                    std::uint32_t ifindex) {
   auto object = loaded_object(hook);
   if (!object) {
     return object.error();
@@ -86,7 +107,7 @@ mpx::Result<CountedRun> run_counted(Hook hook, std::span<const std::uint8_t> fra
   if (!before) {
     return before.error();
   }
-  auto run = loaded.run(hook_program(hook).program, frame);
+  auto run = loaded.run(hook_program(hook).program, frame, {.repeat = 1, .ifindex = ifindex});
   if (!run) {
     return run.error();
   }

@@ -1,7 +1,7 @@
 // The mpx XDP and TC programs as test subjects: where their objects are (paths passed in by CMake
 // from the MPX_BPF_OBJECT target property), their verdict for "pass", a per-process cache of the
 // loaded objects, and a run that reports which verdict counters moved. Shared by every
-// BPF_PROG_TEST_RUN suite of bpf/ (this one, and the forwarder's later).
+// BPF_PROG_TEST_RUN suite of bpf/ (verdicts, flow lookup, forwarder).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,7 @@ struct HookProgram {
   std::string object_path;     // the .bpf.o built by bpf/CMakeLists.txt
   std::string program;         // the SEC function's name
   std::uint32_t pass_verdict;  // XDP_PASS or TC_ACT_OK
+  std::uint32_t drop_verdict;  // XDP_DROP or TC_ACT_SHOT
 };
 
 std::string_view hook_name(Hook hook);
@@ -48,6 +49,8 @@ struct CountedRun {
 
 // One BPF_PROG_TEST_RUN (repeat = 1) of hook's program over frame, with the counters read before
 // and after.
-mpx::Result<CountedRun> run_counted(Hook hook, std::span<const std::uint8_t> frame);
+// ifindex: see ProgRunOptions::ifindex.
+mpx::Result<CountedRun> run_counted(Hook hook, std::span<const std::uint8_t> frame,
+                                    std::uint32_t ifindex = 0);
 
 }  // namespace mpx::test

@@ -1,6 +1,6 @@
-// BPF_PROG_TEST_RUN table of the XDP and TC programs' verdicts before any forwarding exists: each
-// frame (well-formed, not ours, fragmented, with options, truncated at every layer, malformed)
-// must pass unmodified and move exactly the one counter that names why. Needs root.
+// BPF_PROG_TEST_RUN table of the XDP and TC programs' verdicts with no flow installed: each frame
+// (well-formed, not ours, fragmented, with options, truncated at every layer, malformed) must pass
+// unmodified and move exactly the one counter that names why. Flows: forward_test.cpp. Needs root.
 #include <gtest/gtest.h>
 
 #include <algorithm>
