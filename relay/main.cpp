@@ -25,6 +25,8 @@
 #include "common/version.hpp"
 #include "relay/link/dispatcher_links.hpp"
 #include "relay/link/link_options.hpp"
+#include "common/metrics/metrics_server.hpp"
+#include "relay/service/relay_metrics.hpp"
 #include "relay/service/relay_service.hpp"
 #include "relay/system/file_limit.hpp"
 #include "relay/system/local_address.hpp"
@@ -139,6 +141,20 @@ int main(int argc, char** argv) {
       [&service](const mpx::relay::link::DispatcherId& id) { return service.owns_sessions(id); });
   service.set_links(&links);
 
+  std::unique_ptr<mpx::metrics::MetricsServer> metrics;
+  if (relay.listen_metrics) {
+    const boost::asio::ip::tcp::endpoint listen{
+        relay.listen_metrics->ip.value_or(boost::asio::ip::address_v4::any()),
+        relay.listen_metrics->port};
+    auto created = mpx::metrics::MetricsServer::create(io.get_executor(), listen, [&] {
+      return mpx::relay::service::relay_metrics(service, sockets.stats(), links.connected_count());
+    });
+    if (!created) {
+      return fail(reporter, created.error().message);
+    }
+    metrics = std::move(created).value();
+  }
+
   if (!cli.no_fork && !cli.systemd) {
     io.notify_fork(boost::asio::execution_context::fork_prepare);
     auto daemon = mpx::daemon::daemonize(kProgram);
@@ -165,6 +181,9 @@ int main(int argc, char** argv) {
   boost::asio::steady_timer flush_timer(io);
   bool stopping = false;
   const auto finish = [&] {
+    if (metrics) {
+      metrics->stop();
+    }
     links.stop();
     service.stop();
     signals.cancel();
@@ -212,6 +231,11 @@ int main(int argc, char** argv) {
 
   service.start();
   links.start();
+  if (metrics) {
+    metrics->start();
+    spdlog::info("metrics on http://{}:{}/metrics", metrics->local_endpoint().address().to_string(),
+                 metrics->local_endpoint().port());
+  }
   spdlog::info("{} {} running: relay_ip {}, ports {}:{}, datapath {}, latching {}", kProgram,
                mpx::kVersion, relay_ip.value().to_string(), relay.port_range.start,
                relay.port_range.end, datapath->name(), mpx::config::to_string(relay.latching));

@@ -86,6 +86,7 @@ struct RelayConfig {
   Datapath datapath = Datapath::conntrack;  // mpx
   LatchingPolicy latching = LatchingPolicy::strict;    // mpx
   std::chrono::milliseconds latching_window{1000};     // mpx: 0 to 10000
+  std::optional<ListenAddress> listen_metrics;         // mpx: Prometheus endpoint; nullopt: off
   bool operator==(const RelayConfig&) const = default;
 };
 
@@ -112,6 +113,7 @@ struct DispatcherConfig {
   std::chrono::milliseconds answer_budget{300};
   SipProxy sip_proxy = SipProxy::opensips;  // mpx
   Seconds dialog_end_timeout{3};            // mpx: wait this long for the proxy's answer
+  std::optional<ListenAddress> listen_metrics;  // mpx: Prometheus endpoint; nullopt: off
   bool operator==(const DispatcherConfig&) const = default;
 };
 

@@ -30,6 +30,20 @@ auto listen_with_port(std::uint16_t port) {
   return [port](std::string_view text) { return parse_listen_address(text, port); };
 }
 
+// mpx's optional endpoints: "none" (the default) turns them off.
+auto optional_listen(std::uint16_t port) {
+  return [port](std::string_view text) -> mpx::Result<std::optional<ListenAddress>> {
+    if (text.empty() || text == "none" || text == "None") {
+      return std::optional<ListenAddress>{};
+    }
+    auto address = parse_listen_address(text, port);
+    if (!address) {
+      return address.error();
+    }
+    return std::optional<ListenAddress>{address.value()};
+  };
+}
+
 auto sql_name(bool dotted) {
   return [dotted](std::string_view text) { return parse_sql_name(text, dotted); };
 }
@@ -47,6 +61,8 @@ constexpr std::string_view optional_ip =
     "an IPv4 address (dotted quad), or empty/None for the default";
 constexpr std::string_view listen =
     "any, default or an IPv4 address, optionally followed by :PORT (1-65535)";
+constexpr std::string_view optional_listen_text =
+    "none, any or an IPv4 address, optionally followed by :PORT (1-65535)";
 constexpr std::string_view path = "a non-empty path";
 constexpr std::string_view column = "an SQL name: letters, digits and _, not starting with a digit";
 
@@ -103,6 +119,8 @@ std::vector<OptionSpec> make_table() {
        false,
        store(relay, &R::latching_window,
              [](std::string_view text) { return parse_milliseconds(text, 0, 10000); })},  // mpx
+      {"Relay", "listen_metrics", "none", optional_listen_text, false,
+       store(relay, &R::listen_metrics, optional_listen(25063))},  // mpx
 
       // [Dispatcher]
       {"Dispatcher", "socket_path", "dispatcher.sock",
@@ -146,6 +164,8 @@ std::vector<OptionSpec> make_table() {
        store(dispatcher, &D::sip_proxy, parse_sip_proxy)},  // mpx
       {"Dispatcher", "dialog_end_timeout", "3", seconds_positive, false,
        store(dispatcher, &D::dialog_end_timeout, seconds_from(1))},  // mpx
+      {"Dispatcher", "listen_metrics", "none", optional_listen_text, false,
+       store(dispatcher, &D::listen_metrics, optional_listen(25062))},  // mpx
 
       // [TLS]
       {"TLS", "certs_path", "tls", "a non-empty path (relative: in the configuration directory)",

@@ -144,6 +144,7 @@ std::string RelayService::update(const protocol::RelayRequest& request,
   const std::string origin = from.to_string();
   auto outcome = manager_.update(request, origin, Clock::now());
   if (!outcome) {
+    ++requests_.update_errors;
     spdlog::warn("update ({}) refused: {}", describe(request), outcome.error().message);
     return "error";
   }
@@ -154,21 +155,25 @@ std::string RelayService::update(const protocol::RelayRequest& request,
       // MediaProxy answered "None", which OpenSIPS wrote into the SDP (issue #242).
       spdlog::info("update ({}): no session for a reply without SDP; answered error",
                    describe(request));
+      ++requests_.update_errors;
       return "error";
     case session::UpdateOutcome::Kind::halting:
       return "halting";
     case session::UpdateOutcome::Kind::ports:
       break;
   }
+  ++requests_.updates;
   return outcome.value().payload();
 }
 
 std::string RelayService::remove(const protocol::RelayRequest& request) {
   auto outcome = manager_.remove(request, Clock::now());
   if (!outcome) {
+    ++requests_.remove_errors;
     spdlog::info("remove ({}) refused: {}", describe(request), outcome.error().message);
     return "error";
   }
+  ++requests_.removes;
   apply(outcome.value().actions);
   auto payload = outcome.value().payload();
   spdlog::info("session {} removed", describe(request));
@@ -214,9 +219,12 @@ void RelayService::report(const session::ExpiredSession& expired) {
   const auto origin = origins_.find(expired.origin);
   if (!links_ || origin == origins_.end() ||
       !links_->send_expired(origin->second, protocol::to_json(stats))) {
+    ++requests_.expired_lost;
     spdlog::warn("statistics of session {} lost: no link to dispatcher {}", stats.call_id,
                  expired.origin);
+    return;
   }
+  ++requests_.expired_reported;
 }
 
 bool RelayService::owns_sessions(const link::DispatcherId& dispatcher) const {

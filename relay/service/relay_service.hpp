@@ -49,6 +49,16 @@ RelayServiceSettings service_settings(const config::RelayConfig& relay,
                                       boost::asio::ip::address_v4 relay_ip,
                                       std::string datapath_name);
 
+// Requests served and sessions reported, for the metrics endpoint.
+struct RequestStats {
+  std::uint64_t updates = 0;
+  std::uint64_t update_errors = 0;  // answered error (bad request, ports exhausted, no session)
+  std::uint64_t removes = 0;
+  std::uint64_t remove_errors = 0;
+  std::uint64_t expired_reported = 0;
+  std::uint64_t expired_lost = 0;  // no link to the dispatcher that created the session
+};
+
 class RelayService final : public link::RequestHandler {
  public:
   RelayService(boost::asio::any_io_executor executor, RelayServiceSettings settings,
@@ -78,6 +88,12 @@ class RelayService final : public link::RequestHandler {
 
   std::size_t session_count() const { return manager_.session_count(); }
   engine::MediaEngine& engine() { return engine_; }
+  const engine::MediaEngine::Stats& engine_stats() const { return engine_.stats(); }
+  std::size_t installed_flows() const { return engine_.installed_flows(); }
+  const session::SessionManager& sessions() const { return manager_; }
+  const RequestStats& request_stats() const { return requests_; }
+  double bps_relayed() const { return sampler_.bps_relayed(); }
+  const std::string& datapath_name() const { return settings_.datapath_name; }
   std::string summary_json() const;
 
  private:
@@ -104,6 +120,7 @@ class RelayService final : public link::RequestHandler {
   link::DispatcherLinks* links_ = nullptr;
   std::map<std::string, link::DispatcherId> origins_;
   std::function<void()> drained_;
+  RequestStats requests_;
   std::function<void(const session::ExpiredSession&)> expired_observer_;
   std::shared_ptr<bool> alive_;
 };

@@ -17,6 +17,7 @@ std::string relay_config_ini(const RelaySettings& s) {
          "latching_window_ms = " + std::to_string(s.latching_window_ms) + "\n"
          "traffic_sampling_period = " + std::to_string(s.traffic_sampling_period) + "\n"
          "log_level = " + s.log_level + "\n"
+         "listen_metrics = " + s.listen_metrics + "\n"
          "\n[TLS]\n"
          "certs_path = " + test_pki_dir().string() + "\n";
 }

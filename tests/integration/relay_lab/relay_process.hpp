@@ -27,6 +27,7 @@ struct RelaySettings {
   int latching_window_ms = 500;
   int traffic_sampling_period = 1;
   std::string log_level = "DEBUG";
+  std::string listen_metrics = "none";
 };
 
 // The [Relay]/[TLS] config.ini text for these settings (dispatcher 10.3.0.30, relay_ip

@@ -21,6 +21,26 @@ TEST(DispatcherOptions, DefaultsAreRestrictive) {
   EXPECT_EQ(config.dispatcher.answer_budget, std::chrono::milliseconds(300));
 }
 
+TEST(DispatcherOptions, MetricsEndpointIsOffUnlessConfigured) {
+  EXPECT_FALSE(parse("").value().dispatcher.listen_metrics.has_value());
+  EXPECT_FALSE(parse("listen_metrics = none").value().dispatcher.listen_metrics.has_value());
+  const auto on = parse("listen_metrics = 127.0.0.1").value().dispatcher.listen_metrics;
+  ASSERT_TRUE(on.has_value());
+  EXPECT_EQ(on->ip, boost::asio::ip::make_address_v4("127.0.0.1"));
+  EXPECT_EQ(on->port, 25062);
+  EXPECT_EQ(parse("listen_metrics = any:9100").value().dispatcher.listen_metrics->port, 9100);
+  const auto bad = parse("listen_metrics = 127.0.0.1:70000");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("[Dispatcher] listen_metrics"), std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("none, any or an IPv4 address"), std::string::npos)
+      << bad.error().message;
+  const auto relay = try_parse_config("[Relay]\nlisten_metrics = 127.0.0.1\n",
+                                      "/etc/mediaproxy/config.ini", "/etc/mediaproxy");
+  ASSERT_TRUE(relay.has_value()) << relay.error().message;
+  EXPECT_EQ(relay.value().relay.listen_metrics->port, 25063);
+}
+
 TEST(DispatcherOptions, SocketModeIsOctal) {
   EXPECT_EQ(parse("socket_mode = 0600").value().dispatcher.socket_mode, 0600U);
   EXPECT_EQ(parse("socket_mode = 666").value().dispatcher.socket_mode, 0666U);
