@@ -123,16 +123,27 @@ LatchDecision Latch::strict_packet(const Endpoint& source, const PacketInfo& inf
     deadline_ = now + settings_.window;
   }
   const bool locked_by_expiry = close_elapsed_window(now);
+  // The exact SDP endpoint takes over a weaker lock made in the same window (a party that moved
+  // only its port: late packets from the old port match the SDP IP and would keep the lock).
+  if (locked_ && *locked_ != source && upgrade_until_ && now < *upgrade_until_ &&
+      match_rank(source) == 3 && valid_match(info)) {
+    lock(source);
+    upgrade_until_.reset();
+    return {locked_packet(source, info).verdict, true};
+  }
   if (locked_) {
     LatchDecision decision = locked_packet(source, info);
     decision.relatched = decision.relatched || locked_by_expiry;
     return decision;
   }
-  if (match_rank(source) > 0) {
+  if (const int rank = match_rank(source); rank > 0) {
     if (!valid_match(info)) {
       return {LatchVerdict::invalid, false};
     }
     lock(source);
+    if (rank < 3 && sdp_ && sdp_->port != 0) {
+      upgrade_until_ = now + std::max(settings_.window, std::chrono::milliseconds(1));
+    }
     deadline_.reset();
     fallback_.reset();
     return {locked_packet(source, info).verdict, true};
@@ -255,6 +266,7 @@ void Latch::lock(const Endpoint& source) {
 }
 
 void Latch::unlock() {
+  upgrade_until_.reset();
   locked_.reset();
   locked_ssrc_.reset();
   rebind_.reset();

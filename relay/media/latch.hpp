@@ -15,7 +15,10 @@
 // * Before any lock, a packet whose source matches what was signalled locks at once (accept +
 //   relatched): the SDP endpoint exactly (rank 3), the SDP IP (rank 2) or the signaling IP
 //   (rank 1). Any kind may lock this way (STUN included) except `other` when require_rtp.
-//   Because a match locks at once, the first matching packet wins whatever its rank.
+//   Because a match locks at once, the first matching packet wins whatever its rank, except
+//   that for one window after a weaker match (SDP IP or signaling IP) locked, a packet from the
+//   exact SDP endpoint takes the lock over: a party that moved only its port may still send a
+//   few packets from the old one.
 // * A packet from any other source that is a valid fallback (RTP/RTCP when require_rtp, anything
 //   but STUN otherwise) is remembered as THE fallback candidate if it is the first such, and is
 //   `learning` (held back, not forwarded) while the window is open. Once the window has elapsed
@@ -152,6 +155,8 @@ class Latch {
   std::optional<SteadyTime> deadline_;
   bool window_pending_ = false;  // forget(): open the window at the next packet
   bool awaiting_sdp_ = false;    // strict: expect() without an SDP endpoint; no fallback yet
+  // strict: until then the exact SDP endpoint may take over a lock made by a weaker match
+  std::optional<SteadyTime> upgrade_until_;
   std::optional<Endpoint> fallback_;
   std::optional<RebindCandidate> rebind_;
   std::optional<Endpoint> obsolete_;  // first_packet: the address latched before a reset

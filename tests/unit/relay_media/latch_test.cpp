@@ -103,11 +103,29 @@ TEST(MediaLatchStrict, SignalingIpMatchesASymmetricNatClient) {
   EXPECT_EQ(latch.locked(), party_behind_nat);
 }
 
-TEST(MediaLatchStrict, TheFirstMatchWinsWhateverItsRank) {
+// A weaker match locks at once, but for one window the exact SDP endpoint may take over (a
+// party that moved only its port still sends a few packets from the old one).
+TEST(MediaLatchStrict, TheExactSdpEndpointTakesOverAWeakerLockWithinTheWindow) {
   Latch latch = expecting();
   EXPECT_EQ(latch.on_packet(party_behind_nat, rtp(1, 1), t0 + 1ms), accept_relatched);
-  EXPECT_EQ(latch.on_packet(sdp, rtp(2, 1), t0 + 2ms), stranger);
+  EXPECT_EQ(latch.on_packet(sdp, rtp(2, 1), t0 + 2ms), accept_relatched);
+  EXPECT_EQ(latch.locked(), sdp);
+  EXPECT_EQ(latch.on_packet(party_behind_nat, rtp(1, 2), t0 + 3ms), stranger);
+}
+
+TEST(MediaLatchStrict, AfterTheWindowAWeakerLockStays) {
+  Latch latch = expecting();
+  EXPECT_EQ(latch.on_packet(party_behind_nat, rtp(1, 1), t0 + 1ms), accept_relatched);
+  EXPECT_EQ(latch.on_packet(sdp, rtp(2, 1), t0 + 1001ms), stranger);
   EXPECT_EQ(latch.locked(), party_behind_nat);
+}
+
+TEST(MediaLatchStrict, AnExactLockIsNeverTakenOver) {
+  Latch latch = expecting();
+  EXPECT_EQ(latch.on_packet(sdp, rtp(2, 1), t0 + 1ms), accept_relatched);
+  EXPECT_EQ(latch.on_packet(ep("198.51.100.10", 4002), rtp(3, 1), t0 + 2ms), stranger);
+  EXPECT_EQ(latch.on_packet(party_behind_nat, rtp(1, 1), t0 + 3ms), stranger);
+  EXPECT_EQ(latch.locked(), sdp);
 }
 
 TEST(MediaLatchStrict, OnlyAnAttackerIsLockedAfterTheWindow) {
