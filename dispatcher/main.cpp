@@ -2,12 +2,15 @@
 // one clear line and exit status 1), daemonizing, PID file, then the event loop until SIGTERM,
 // SIGINT or SIGHUP (spec 6.7: all three stop it), which close every connection and remove the
 // socket file. SIGUSR1 toggles DEBUG logging. The management interface and the dialog terminator
-// ([Dispatcher] sip_proxy) are wired here to the core.
+// ([Dispatcher] sip_proxy) are wired here to the core, and the accounting back-ends: the log
+// always, the database when [Dispatcher] accounting lists it (its worker thread starts after
+// daemonizing, since a thread does not survive fork).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -19,6 +22,7 @@
 #include "common/daemon/startup.hpp"
 #include "common/log/debug_toggle_signal.hpp"
 #include "dispatcher/accounting/accounting.hpp"
+#include "dispatcher/accounting/database_backend.hpp"
 #include "dispatcher/dispatcher_service.hpp"
 #include "dispatcher/hangup/make_dialog_terminator.hpp"
 #include "dispatcher/management/management_server.hpp"
@@ -86,6 +90,17 @@ int main(int argc, char** argv) {
     return fail(reporter, "cannot create the runtime directory " + cli.runtime_dir.string() +
                               ": " + dir_error.message());
   }
+  // [Database] is checked before daemonizing so a bad dburi is reported on the terminal. The
+  // runtime directory stands in for a state directory (the default SQLite file lives there).
+  std::optional<mpx::dispatcher::DatabaseBackendSettings> database_settings;
+  if (std::find(config.dispatcher.accounting.begin(), config.dispatcher.accounting.end(),
+                mpx::config::AccountingBackend::database) != config.dispatcher.accounting.end()) {
+    auto settings = mpx::dispatcher::database_backend_settings(config.database, cli.runtime_dir);
+    if (!settings) {
+      return fail(reporter, settings.error().message);
+    }
+    database_settings = std::move(settings).value();
+  }
   mpx::dispatcher::DispatcherService service(
       io, config, cli.runtime_dir,
       [&accounting](const mpx::protocol::SessionStatistics& session) {
@@ -135,6 +150,11 @@ int main(int argc, char** argv) {
       return fail(reporter, created.error().message);
     }
     pid_file.emplace(std::move(created).value());
+  }
+  if (database_settings) {
+    spdlog::info("database accounting to {}", database_settings->target.display);
+    accounting.add(std::make_unique<mpx::dispatcher::DatabaseAccountingBackend>(
+        std::move(*database_settings)));
   }
 
   boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT, SIGHUP);

@@ -1,8 +1,9 @@
 // The dispatcher's accounting hook: called exactly once with the final statistics of every ended
 // session (the relay's `remove` answer or its `expired` notice), already annotated by the
 // dispatcher (dialog_id, timed_out, all_streams_ice). Back-ends must not block the caller: the
-// answer to the proxy never waits for accounting. SQL and RADIUS back-ends come in their own
-// issue; this file holds the interface, the fan-out to several back-ends, and the log back-end.
+// answer to the proxy never waits for accounting. This file holds the interface, the fan-out to
+// several back-ends, and the log back-end; the SQL back-end is database_backend.hpp, RADIUS comes
+// in its own step.
 #pragma once
 
 #include <memory>

@@ -1,0 +1,220 @@
+// The database accounting back-end against a throw-away PostgreSQL cluster: initdb and pg_ctl from
+// Debian's postgresql-15 run as the postgres user in a temporary directory, listening on a unix
+// socket there and on a free TCP port on 127.0.0.1; the cluster is stopped and deleted when the
+// fixture ends, also when a test fails. Checks: the table is created, each record arrives exactly
+// once with the exact JSON (also when delivered twice, with and without to_tag), and a user without
+// the right to create the table gets the error line with the DDL.
+#include "dispatcher/accounting/database_backend.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tests/support/privileged.hpp"
+#include "tests/support/subprocess.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace mpx::dispatcher {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kBin = "/usr/lib/postgresql/15/bin/";
+
+std::uint16_t free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class PostgresCluster {
+ public:
+  PostgresCluster() : dir_("mpx-pg") {}
+  ~PostgresCluster() {
+    if (started_) {
+      test::run({"runuser", "-u", "postgres", "--", kBin + "pg_ctl", "-D", data(), "-m",
+                 "immediate", "-w", "stop"},
+                30s);
+    }
+  }
+  PostgresCluster(const PostgresCluster&) = delete;
+  PostgresCluster& operator=(const PostgresCluster&) = delete;
+
+  // "" on success, else what went wrong (with the server log).
+  std::string start() {
+    const passwd* pw = ::getpwnam("postgres");
+    if (pw == nullptr) {
+      return "no postgres user";
+    }
+    std::filesystem::create_directory(dir_.path() / "sock");
+    for (const auto& p : {dir_.path(), dir_.path() / "sock"}) {
+      if (::chown(p.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+        return "chown failed";
+      }
+    }
+    auto init = test::run({"runuser", "-u", "postgres", "--", kBin + "initdb", "-D", data(),
+                           "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"},
+                          120s);
+    if (init.exit_code != 0) {
+      return "initdb failed: " + init.out + init.err;
+    }
+    port_ = free_tcp_port();
+    const std::string options = "-k " + (dir_.path() / "sock").string() + " -p " +
+                                std::to_string(port_) +
+                                " -c listen_addresses=127.0.0.1 -c fsync=off";
+    auto started = test::run({"runuser", "-u", "postgres", "--", kBin + "pg_ctl", "-D", data(),
+                              "-o", options, "-l", (dir_.path() / "server.log").string(), "-w",
+                              "-t", "60", "start"},
+                             90s);
+    started_ = true;  // stop even a half-started server
+    if (started.exit_code != 0) {
+      auto log = test::run({"cat", (dir_.path() / "server.log").string()});
+      return "pg_ctl start failed: " + started.out + started.err + log.out;
+    }
+    return "";
+  }
+
+  // Runs SQL as the superuser; unaligned output, fields separated by '|'.
+  test::RunResult psql(const std::string& database, const std::string& sql) {
+    return test::run({"runuser", "-u", "postgres", "--", kBin + "psql", "-X", "-q", "-At", "-F",
+                      "|", "-v", "ON_ERROR_STOP=1", "-h", (dir_.path() / "sock").string(), "-p",
+                      std::to_string(port_), "-d", database, "-c", sql},
+                     30s);
+  }
+
+  std::string uri(const std::string& user, const std::string& database) const {
+    return "postgres://" + user + "@127.0.0.1:" + std::to_string(port_) + "/" + database;
+  }
+
+ private:
+  std::string data() const { return (dir_.path() / "data").string(); }
+
+  test::TempDir dir_;
+  std::uint16_t port_ = 0;
+  bool started_ = false;
+};
+
+class DatabaseAccountingPostgres : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MPX_REQUIRE(test::missing_root());
+    MPX_REQUIRE(test::missing_path(kBin + "initdb", "PostgreSQL 15 (Debian package postgresql)"));
+    MPX_REQUIRE(test::missing_tool("runuser"));
+    cluster_ = std::make_unique<PostgresCluster>();
+    const auto problem = cluster_->start();
+    ASSERT_EQ(problem, "");
+    auto created = cluster_->psql("postgres", "CREATE DATABASE acct");
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+  }
+
+  DatabaseBackendSettings settings(const std::string& user) {
+    config::DatabaseConfig database;
+    database.dburi = cluster_->uri(user, "acct");
+    auto value = database_backend_settings(database, "/nonexistent");
+    EXPECT_TRUE(value.has_value()) << value.error().message;
+    auto result = value.value();
+    result.retry_initial = 20ms;
+    result.retry_max = 100ms;
+    return result;
+  }
+
+  std::unique_ptr<PostgresCluster> cluster_;
+};
+
+protocol::SessionStatistics call(const std::string& call_id, std::optional<std::string> to_tag) {
+  protocol::SessionStatistics s;
+  s.call_id = call_id;
+  s.from_tag = "ft";
+  s.to_tag = std::move(to_tag);
+  s.start_time = 1700000000.5;
+  s.duration = 7;
+  s.caller_ua = "UA with \\ backslash and \"quotes\"";  // bytea escapes must not bite
+  s.dispatcher = protocol::DispatcherAnnotations{std::nullopt, true, true};
+  return s;
+}
+
+TEST_F(DatabaseAccountingPostgres, TableCreatedAndEachRecordArrivesExactlyOnce) {
+  const auto with_tag = call("pg-1@host", "tt");
+  const auto without_tag = call("pg-2@host", std::nullopt);
+  {
+    DatabaseAccountingBackend backend(settings("postgres"));
+    for (int round = 0; round < 2; ++round) {
+      backend.record(with_tag);
+      backend.record(without_tag);
+    }
+    ASSERT_TRUE(backend.wait_until_idle(30s)) << backend.last_error();
+    EXPECT_EQ(backend.counters().inserted, 2U);
+    EXPECT_EQ(backend.counters().duplicates, 2U);
+  }
+  {
+    DatabaseAccountingBackend backend(settings("postgres"));  // a replay by a later run
+    backend.record(with_tag);
+    backend.record(without_tag);
+    ASSERT_TRUE(backend.wait_until_idle(30s)) << backend.last_error();
+    EXPECT_EQ(backend.counters().duplicates, 2U);
+  }
+  auto rows = cluster_->psql("acct",
+                             "SELECT call_id, from_tag, coalesce(to_tag, 'NULL'), "
+                             "convert_from(info, 'UTF8') FROM media_sessions ORDER BY id");
+  ASSERT_EQ(rows.exit_code, 0) << rows.err;
+  EXPECT_EQ(rows.out, "pg-1@host|ft|tt|" + protocol::to_json(with_tag) + "\npg-2@host|ft|NULL|" +
+                          protocol::to_json(without_tag) + "\n");
+  auto index = cluster_->psql("acct", "SELECT indexdef FROM pg_indexes WHERE indexname = "
+                                      "'callid_idx'");
+  EXPECT_NE(index.out.find("UNIQUE INDEX callid_idx ON public.media_sessions USING btree "
+                           "(call_id, from_tag, to_tag)"),
+            std::string::npos)
+      << index.out;
+}
+
+TEST_F(DatabaseAccountingPostgres, UserWithoutCreateRightGetsTheDdlThenWorksOnceTableExists) {
+  ASSERT_EQ(cluster_->psql("acct", "CREATE ROLE limited LOGIN").exit_code, 0);
+  auto target = parse_dburi(cluster_->uri("limited", "acct"), "/");
+  ASSERT_TRUE(target.has_value());
+  const auto ddl = accounting_table_ddl(DatabaseKind::postgresql, AccountingTable{});
+  {
+    DatabaseWriter writer(target.value(), AccountingTable{});
+    auto opened = writer.open();
+    ASSERT_FALSE(opened.has_value());
+    const auto& message = opened.error().message;
+    EXPECT_NE(message.find("permission denied"), std::string::npos) << message;
+    EXPECT_NE(message.find("create it by hand"), std::string::npos) << message;
+    EXPECT_NE(message.find(ddl), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  // The administrator runs the DDL from the message and grants the rights: then it works.
+  auto made = cluster_->psql("acct", ddl + "; GRANT SELECT, INSERT ON media_sessions TO limited");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  DatabaseWriter writer(target.value(), AccountingTable{});
+  auto opened = writer.open();
+  ASSERT_TRUE(opened.has_value()) << opened.error().message;
+  auto inserted = writer.insert(accounting_row(call("pg-3@host", "tt")));
+  ASSERT_TRUE(inserted.has_value()) << inserted.error().message;
+  EXPECT_EQ(inserted.value(), InsertOutcome::inserted);
+  auto again = writer.insert(accounting_row(call("pg-3@host", "tt")));
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again.value(), InsertOutcome::duplicate);
+  EXPECT_EQ(cluster_->psql("acct", "SELECT count(*) FROM media_sessions").out, "1\n");
+}
+
+}  // namespace
+}  // namespace mpx::dispatcher
