@@ -47,6 +47,8 @@ class DispatcherService {
   void stop();
 
   DispatcherCore& core() { return *core_; }
+  // nullptr before open().
+  const ModuleServer* module_server() const { return module_server_.get(); }
   const std::filesystem::path& socket_path() const { return socket_path_; }
   boost::asio::ip::tcp::endpoint relay_endpoint() const;
 

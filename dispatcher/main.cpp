@@ -23,6 +23,8 @@
 #include "common/log/debug_toggle_signal.hpp"
 #include "dispatcher/accounting/accounting.hpp"
 #include "dispatcher/accounting/database_backend.hpp"
+#include "common/metrics/metrics_server.hpp"
+#include "dispatcher/dispatcher_metrics.hpp"
 #include "dispatcher/dispatcher_service.hpp"
 #include "dispatcher/hangup/make_dialog_terminator.hpp"
 #include "dispatcher/management/management_server.hpp"
@@ -132,6 +134,19 @@ int main(int argc, char** argv) {
     return fail(reporter, management.error().message);
   }
 
+  std::unique_ptr<mpx::metrics::MetricsServer> metrics;
+  if (const auto& listen = config.dispatcher.listen_metrics) {
+    auto created = mpx::metrics::MetricsServer::create(
+        io.get_executor(), {listen->ip.value_or(boost::asio::ip::address_v4::any()), listen->port},
+        [&service] { return mpx::dispatcher::dispatcher_metrics(service.core(), service.module_server()); });
+    if (!created) {
+      management.value()->stop();
+      service.stop();
+      return fail(reporter, created.error().message);
+    }
+    metrics = std::move(created).value();
+  }
+
   if (!cli.no_fork && !cli.systemd) {
     io.notify_fork(boost::asio::execution_context::fork_prepare);
     auto daemon = mpx::daemon::daemonize(kProgram);
@@ -164,6 +179,9 @@ int main(int argc, char** argv) {
       return;
     }
     spdlog::info("signal {} received: stopping", signal);
+    if (metrics) {
+      metrics->stop();
+    }
     management.value()->stop();
     service.stop();
     debug_toggle->cancel();
@@ -172,6 +190,9 @@ int main(int argc, char** argv) {
 
   service.start();
   management.value()->start();
+  if (metrics) {
+    metrics->start();
+  }
   reporter.ready();
   io.run();
   service.stop();

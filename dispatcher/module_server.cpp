@@ -181,8 +181,21 @@ asio::awaitable<void> ModuleServer::serve(std::shared_ptr<Socket> socket, std::u
       if (!*alive) {
         co_return;
       }
+      if (request->command == "update") {
+        ++stats_.updates;
+      } else if (request->command == "remove") {
+        ++stats_.removes;
+      } else {
+        ++stats_.other_commands;
+      }
+      if (reply == protocol::kErrorReply) {
+        ++stats_.error_answers;
+      }
+      stats_.answer_seconds.observe(
+          std::chrono::duration<double>(Clock::now() - arrived).count());
       const auto late = Clock::now() - deadline;
       if (late > Clock::duration::zero()) {
+        ++stats_.late_answers;
         spdlog::warn("module connection {}: answer sent {} ms past the {} ms budget", id,
                      std::chrono::duration_cast<std::chrono::milliseconds>(late).count(),
                      answer_budget_.count());
@@ -191,8 +204,10 @@ asio::awaitable<void> ModuleServer::serve(std::shared_ptr<Socket> socket, std::u
       spdlog::warn("module connection {}: malformed request, answering error: {}", id,
                    bad->message);
       reply = std::string(protocol::kErrorReply);
+      ++stats_.malformed;
     } else if (auto* fatal = std::get_if<protocol::FatalError>(&step)) {
       close_reason = "closing: " + fatal->message;
+      ++stats_.closed_oversized;
       spdlog::error("module connection {}: {}", id, close_reason);
       break;
     }

@@ -5,6 +5,8 @@
 // on; a line or request too long to frame closes that connection only.
 #pragma once
 
+#include "common/metrics/exposition.hpp"
+
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 
@@ -25,6 +27,20 @@
 
 namespace mpx::dispatcher {
 
+// What the module socket saw, for the metrics endpoint.
+struct ModuleStats {
+  std::uint64_t updates = 0;
+  std::uint64_t removes = 0;
+  std::uint64_t other_commands = 0;  // answered error by the core
+  std::uint64_t error_answers = 0;  // `error` answered to a well-formed request
+  std::uint64_t malformed = 0;      // answered `error` without reaching the core
+  std::uint64_t late_answers = 0;   // written after the answer budget
+  std::uint64_t closed_oversized = 0;
+  // Answer time of well-formed requests, seconds, from the request's arrival to its answer.
+  metrics::Histogram answer_seconds{
+      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5}};
+};
+
 class ModuleServer {
  public:
   ModuleServer(boost::asio::any_io_executor executor, std::filesystem::path path,
@@ -44,6 +60,7 @@ class ModuleServer {
 
   const std::filesystem::path& path() const { return path_; }
   std::size_t connection_count() const { return connections_.size(); }
+  const ModuleStats& stats() const { return stats_; }
 
  private:
   using Socket = boost::asio::local::stream_protocol::socket;
@@ -59,6 +76,7 @@ class ModuleServer {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::map<std::uint64_t, std::shared_ptr<Socket>> connections_;
   std::uint64_t next_id_ = 0;
+  ModuleStats stats_;
   bool bound_ = false;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

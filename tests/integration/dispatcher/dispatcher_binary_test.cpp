@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
 #include <filesystem>
@@ -105,6 +106,48 @@ TEST(DispatcherBinary, ManagementInterfaceAnswersFromTheRelays) {
   }
   EXPECT_EQ(answers.rfind(std::string(mpx::kVersion) + "\r\n[{", 0), 0U) << answers;
   EXPECT_NE(answers.find("\"ip\": \"127.0.0.2\""), std::string::npos) << answers;
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// [Dispatcher] listen_metrics: the Prometheus endpoint counts the module's requests and their
+// answer times, and lists the relays.
+TEST(DispatcherBinary, MetricsEndpointCountsModuleRequestsAndRelays) {
+  const std::uint16_t metrics_port = free_port();
+  DaemonFiles setup("listen_metrics = 127.0.0.1:" + std::to_string(metrics_port));
+  mpx::test::Child daemon(setup.argv(), (setup.dir.path() / "daemon.log").string());
+  ASSERT_TRUE(DispatcherHarness::eventually([&] { return ready(daemon); })) << daemon.log();
+  ScriptedRelay relay("127.0.0.2", healthy_relay("127.0.0.2"));
+  ASSERT_TRUE(relay.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), setup.port)));
+  ASSERT_TRUE(DispatcherHarness::eventually([&] { return relay.count("sessions") == 1; }))
+      << daemon.log();
+  ModuleClient module(setup.socket());
+  EXPECT_EQ(module.ask(opensips_request("use_media_proxy/1-INVITE-update-request.req")),
+            "127.0.0.2 40002");
+  EXPECT_EQ(module.ask("bogus\r\n\r\n"), "error");
+
+  boost::asio::io_context io;
+  tcp::socket scrape(io);
+  scrape.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), metrics_port));
+  boost::asio::write(scrape, boost::asio::buffer(std::string("GET /metrics HTTP/1.0\r\n\r\n")));
+  std::string text;
+  boost::system::error_code ec;
+  boost::asio::read(scrape, boost::asio::dynamic_buffer(text), ec);
+  EXPECT_EQ(text.rfind("HTTP/1.0 200 OK", 0), 0U) << text;
+  EXPECT_NE(text.find("\nmpx_dispatcher_relays 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nmpx_dispatcher_relay_sessions{relay=\"127.0.0.2\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nmpx_dispatcher_module_requests_total{command=\"update\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nmpx_dispatcher_module_requests_total{command=\"other\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nmpx_dispatcher_module_errors_total{kind=\"error_answer\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nmpx_dispatcher_module_answer_seconds_count 2\n"), std::string::npos)
+      << text;
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 

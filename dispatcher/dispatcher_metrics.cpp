@@ -1,0 +1,74 @@
+// Dispatcher metric families; see dispatcher_metrics.hpp.
+#include "dispatcher/dispatcher_metrics.hpp"
+
+#include <string>
+
+namespace mpx::dispatcher {
+namespace {
+
+using metrics::MetricFamily;
+using metrics::MetricType;
+
+MetricFamily family(std::string name, std::string help, MetricType type) {
+  return MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+double as_double(std::uint64_t value) { return static_cast<double>(value); }
+
+}  // namespace
+
+std::vector<MetricFamily> dispatcher_metrics(const DispatcherCore& core,
+                                             const ModuleServer* module) {
+  std::vector<MetricFamily> out;
+  const auto relays = core.relays().all();
+  out.push_back(family("mpx_dispatcher_relays", "Relays connected.", MetricType::gauge)
+                    .add(as_double(relays.size())));
+  out.push_back(family("mpx_dispatcher_sessions", "Sessions the dispatcher tracks.",
+                       MetricType::gauge)
+                    .add(as_double(core.sessions().size())));
+  auto relay_sessions = family("mpx_dispatcher_relay_sessions",
+                               "Sessions placed on each relay (dispatcher's view).",
+                               MetricType::gauge);
+  auto relay_reported = family("mpx_dispatcher_relay_reported_sessions",
+                               "Sessions each relay reported in its last summary.",
+                               MetricType::gauge);
+  auto relay_bps = family("mpx_dispatcher_relay_bps_relayed",
+                          "Bit rate each relay reported in its last summary.", MetricType::gauge);
+  for (const auto& link : relays) {
+    const metrics::Labels labels{{"relay", link->peer_ip()}};
+    relay_sessions.add(as_double(core.sessions().count_on(link->peer_ip())), labels);
+    if (const auto& summary = link->summary()) {
+      relay_reported.add(as_double(summary->session_count), labels);
+      relay_bps.add(summary->bps_relayed, labels);
+    }
+  }
+  out.push_back(std::move(relay_sessions));
+  out.push_back(std::move(relay_reported));
+  out.push_back(std::move(relay_bps));
+  if (module == nullptr) {
+    return out;
+  }
+  const auto& stats = module->stats();
+  out.push_back(family("mpx_dispatcher_module_connections", "Open proxy module connections.",
+                       MetricType::gauge)
+                    .add(as_double(module->connection_count())));
+  out.push_back(family("mpx_dispatcher_module_requests_total",
+                       "Framed module requests answered, by command.", MetricType::counter)
+                    .add(as_double(stats.updates), {{"command", "update"}})
+                    .add(as_double(stats.removes), {{"command", "remove"}})
+                    .add(as_double(stats.other_commands), {{"command", "other"}}));
+  out.push_back(family("mpx_dispatcher_module_errors_total",
+                       "Module requests answered error or dropped, by kind.", MetricType::counter)
+                    .add(as_double(stats.error_answers), {{"kind", "error_answer"}})
+                    .add(as_double(stats.malformed), {{"kind", "malformed"}})
+                    .add(as_double(stats.late_answers), {{"kind", "late"}})
+                    .add(as_double(stats.closed_oversized), {{"kind", "oversized"}}));
+  auto answers = family("mpx_dispatcher_module_answer_seconds",
+                        "Time from a module request's arrival to its answer.",
+                        MetricType::histogram);
+  stats.answer_seconds.append_to(answers);
+  out.push_back(std::move(answers));
+  return out;
+}
+
+}  // namespace mpx::dispatcher
