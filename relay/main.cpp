@@ -30,7 +30,9 @@
 #include "relay/service/relay_service.hpp"
 #include "relay/system/file_limit.hpp"
 #include "relay/system/local_address.hpp"
+#include "userspace/bpf/bpf_datapath.hpp"
 #include "userspace/conntrack/conntrack_datapath.hpp"
+#include "userspace/conntrack/sysctl.hpp"
 #include "userspace/conntrack/namespace_preparer.hpp"
 #include "userspace/socket/media_sockets.hpp"
 #include "userspace/socket/userspace_datapath.hpp"
@@ -54,6 +56,43 @@ struct ConntrackParts {
   std::unique_ptr<mpx::datapath::ConntrackDatapath> datapath;
 };
 
+// The XDP or TC datapath: the program forwards routed traffic (its fib lookup needs
+// ip_forward), attaches to bpf_interfaces and pins its maps under bpf_pin_path. Flows a
+// previous instance left (a crash, or a restart) are removed: this relay recovers no sessions.
+mpx::Result<std::unique_ptr<mpx::datapath::BpfDatapath>> open_bpf_datapath(
+    const mpx::config::RelayConfig& relay) {
+  if (auto forwarding = mpx::datapath::write_sysctl("net.ipv4.ip_forward", "1"); !forwarding) {
+    return mpx::Error{"eBPF datapath: cannot enable IPv4 forwarding: " +
+                      forwarding.error().message};
+  }
+  mpx::datapath::BpfDatapath::Options options;
+  options.program = relay.datapath == mpx::config::Datapath::xdp
+                        ? mpx::datapath::BpfDatapath::Program::xdp
+                        : mpx::datapath::BpfDatapath::Program::tc;
+  options.xdp_mode = relay.xdp_mode == mpx::config::XdpMode::generic
+                         ? mpx::datapath::BpfDatapath::XdpMode::generic
+                         : mpx::datapath::BpfDatapath::XdpMode::native;
+  options.interfaces = relay.bpf_interfaces;
+  options.pin_dir = relay.bpf_pin_path;
+  // Two flows (RTP, RTCP) of two directions per stream, a stream per two port pairs.
+  options.max_flows = std::max<std::uint32_t>(1024, relay.port_range.pair_count() * 2);
+  auto opened = mpx::datapath::BpfDatapath::open(options);
+  if (!opened) {
+    return mpx::Error{"eBPF datapath: " + opened.error().message};
+  }
+  auto& datapath = *opened.value();
+  if (const auto adopted = datapath.adopted(); !adopted.empty()) {
+    std::size_t removed = 0;
+    for (const auto& result : datapath.remove_batch(adopted)) {
+      removed += result ? 1U : 0U;
+    }
+    spdlog::warn("eBPF datapath: removed {} flow(s) a previous relay left in {}", removed,
+                 relay.bpf_pin_path.string());
+  }
+  spdlog::info("eBPF datapath: {}", datapath.attach_mode());
+  return std::move(opened).value();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,10 +105,12 @@ int main(int argc, char** argv) {
   const auto& relay = config.relay;
   mpx::daemon::StartupReporter reporter;
 
-  if (relay.datapath == mpx::config::Datapath::xdp || relay.datapath == mpx::config::Datapath::tc) {
+  const bool ebpf =
+      relay.datapath == mpx::config::Datapath::xdp || relay.datapath == mpx::config::Datapath::tc;
+  if (ebpf && relay.bpf_interfaces.empty()) {
     return fail(reporter, config.describe_option("Relay", "datapath") + " = " +
                               std::string(mpx::config::to_string(relay.datapath)) +
-                              ": not available in this version; use conntrack or userspace");
+                              " needs [Relay] bpf_interfaces: the interfaces media arrives on");
   }
   if (relay.dispatchers.empty()) {
     return fail(reporter, "[Relay] dispatchers is empty: the relay would serve nobody");
@@ -108,8 +149,16 @@ int main(int argc, char** argv) {
 
   ConntrackParts conntrack;
   std::unique_ptr<mpx::datapath::Datapath> userspace;
+  std::unique_ptr<mpx::datapath::BpfDatapath> bpf;
   mpx::datapath::Datapath* datapath = nullptr;
-  if (relay.datapath == mpx::config::Datapath::conntrack) {
+  if (ebpf) {
+    auto opened = open_bpf_datapath(relay);
+    if (!opened) {
+      return fail(reporter, opened.error().message);
+    }
+    bpf = std::move(opened).value();
+    datapath = bpf.get();
+  } else if (relay.datapath == mpx::config::Datapath::conntrack) {
     auto prepared = mpx::datapath::NamespacePreparer::prepare();
     if (!prepared) {
       return fail(reporter, "conntrack datapath: " + prepared.error().message);
@@ -136,6 +185,11 @@ int main(int argc, char** argv) {
   }
   mpx::relay::service::RelayService service(io.get_executor(), settings, sockets, *datapath);
   service_ptr = &service;
+  if (bpf) {
+    service.set_datapath_details([&bpf] {
+      return mpx::relay::service::DatapathDetails{bpf->attach_mode(), bpf->verdict_counters()};
+    });
+  }
   mpx::relay::link::DispatcherLinks links(
       io.get_executor(), *tls, links_options.value(), service, nullptr,
       [&service](const mpx::relay::link::DispatcherId& id) { return service.owns_sessions(id); });

@@ -137,6 +137,10 @@ std::string_view to_string(Datapath datapath) {
   return "unknown";
 }
 
+std::string_view to_string(XdpMode mode) {
+  return mode == XdpMode::native ? "native" : "generic";
+}
+
 std::string_view to_string(LatchingPolicy policy) {
   switch (policy) {
     case LatchingPolicy::strict:

@@ -29,6 +29,8 @@ enum class LogLevel { critical, error, warning, info, debug };
 
 // How the relay moves media packets (kernel-datapaths.md). conntrack is MediaProxy's own way.
 enum class Datapath { conntrack, xdp, tc, userspace };
+// XDP attach mode: native (in the driver) or generic (in the stack, any interface).
+enum class XdpMode { native, generic };
 
 // Which remote a relay socket latches onto (relay/media/latch.hpp). strict (mpx) resists RTP
 // Bleed: it prefers the signalled source during a learning window, then locks; first_packet is
@@ -87,6 +89,9 @@ struct RelayConfig {
   LatchingPolicy latching = LatchingPolicy::strict;    // mpx
   std::chrono::milliseconds latching_window{1000};     // mpx: 0 to 10000
   std::optional<ListenAddress> listen_metrics;         // mpx: Prometheus endpoint; nullopt: off
+  std::vector<std::string> bpf_interfaces;             // mpx: where xdp/tc attach (ingress)
+  XdpMode xdp_mode = XdpMode::native;                  // mpx
+  std::filesystem::path bpf_pin_path = "/sys/fs/bpf/mpx-relay";  // mpx: bpffs dir for maps
   bool operator==(const RelayConfig&) const = default;
 };
 
@@ -203,6 +208,7 @@ mpx::Result<Config> try_parse_config(std::string_view text, const std::string& f
 
 std::string_view to_string(Datapath datapath);
 std::string_view to_string(LatchingPolicy policy);
+std::string_view to_string(XdpMode mode);
 std::string_view to_string(LogLevel level);  // MediaProxy's spelling: "INFO", ...
 std::string_view to_string(AccountingBackend backend);
 std::string_view to_string(SipProxy proxy);

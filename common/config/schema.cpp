@@ -121,6 +121,13 @@ std::vector<OptionSpec> make_table() {
              [](std::string_view text) { return parse_milliseconds(text, 0, 10000); })},  // mpx
       {"Relay", "listen_metrics", "none", optional_listen_text, false,
        store(relay, &R::listen_metrics, optional_listen(25063))},  // mpx
+      {"Relay", "bpf_interfaces", "", "None, or interface names separated by commas and/or spaces",
+       false, store(relay, &R::bpf_interfaces, parse_interface_names)},  // mpx
+      {"Relay", "xdp_mode", "native", "native or generic", false,
+       store(relay, &R::xdp_mode, parse_xdp_mode)},  // mpx
+      {"Relay", "bpf_pin_path", "/sys/fs/bpf/mpx-relay",
+       "a non-empty path on a bpffs (the eBPF datapath's maps are pinned there)", false,
+       store(relay, &R::bpf_pin_path, parse_path)},  // mpx
 
       // [Dispatcher]
       {"Dispatcher", "socket_path", "dispatcher.sock",

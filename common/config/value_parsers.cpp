@@ -316,6 +316,31 @@ mpx::Result<LatchingPolicy> parse_latching_policy(std::string_view text) {
   return mpx::Error{""};
 }
 
+mpx::Result<XdpMode> parse_xdp_mode(std::string_view text) {
+  for (const auto mode : {XdpMode::native, XdpMode::generic}) {
+    if (iequals(text, to_string(mode))) {
+      return mode;
+    }
+  }
+  return mpx::Error{""};
+}
+
+mpx::Result<std::vector<std::string>> parse_interface_names(std::string_view text) {
+  std::vector<std::string> names;
+  if (is_none(text)) {
+    return names;
+  }
+  for (const auto item : split_list(text)) {
+    const bool usable = !item.empty() && item.size() <= 15 && item != "." && item != ".." &&
+                        item.find_first_of("/:") == std::string_view::npos;
+    if (!usable) {
+      return mpx::Error{fmt::format("'{}' is not an interface name", printable(item, 80))};
+    }
+    names.emplace_back(item);
+  }
+  return names;
+}
+
 mpx::Result<SipProxy> parse_sip_proxy(std::string_view text) {
   for (const auto proxy : {SipProxy::opensips, SipProxy::kamailio, SipProxy::none}) {
     if (iequals(text, to_string(proxy))) {

@@ -55,6 +55,10 @@ mpx::Result<Datapath> parse_datapath(std::string_view text);
 
 // strict | first_packet, any case.
 mpx::Result<LatchingPolicy> parse_latching_policy(std::string_view text);
+mpx::Result<XdpMode> parse_xdp_mode(std::string_view text);
+// Network interface names separated by commas and/or spaces (Linux IFNAMSIZ: 1-15 characters,
+// no '/', no whitespace); None or empty: none.
+mpx::Result<std::vector<std::string>> parse_interface_names(std::string_view text);
 
 // Text kept as written; empty or `None` (any case) means unset. Used for passports and the
 // ThorNetwork domain.

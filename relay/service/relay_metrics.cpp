@@ -70,6 +70,15 @@ std::vector<MetricFamily> relay_metrics(const RelayService& service,
                        "Bytes received by the relay's sockets (UDP payload).",
                        MetricType::counter)
                     .add(as_double(sockets.received_bytes)));
+  if (const auto details = service.datapath_details()) {
+    auto verdicts = family("mpx_relay_bpf_verdicts_total",
+                           "Packets the eBPF program handled, by verdict (summed over CPUs).",
+                           MetricType::counter);
+    for (const auto& [verdict, count] : details->verdicts) {
+      verdicts.add(as_double(count), {{"verdict", verdict}});
+    }
+    out.push_back(std::move(verdicts));
+  }
   const auto& requests = service.request_stats();
   out.push_back(family("mpx_relay_requests_total", "Dispatcher requests, by command and outcome.",
                        MetricType::counter)

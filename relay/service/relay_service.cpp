@@ -279,6 +279,10 @@ std::string RelayService::summary_json() const {
                       {"dropped_no_destination", stats.no_destination},
                       {"dropped_unknown_port", stats.unknown_port},
                       {"latched", stats.relatches}};
+  if (const auto details = datapath_details()) {
+    json["datapath"]["attach"] = details->attach;
+    json["datapath"]["verdicts"] = details->verdicts;
+  }
   return protocol::python_json_dump(json);
 }
 

@@ -49,6 +49,13 @@ RelayServiceSettings service_settings(const config::RelayConfig& relay,
                                       boost::asio::ip::address_v4 relay_ip,
                                       std::string datapath_name);
 
+// What a kernel datapath says about itself beyond flows (the eBPF one: where and how it is
+// attached, its per-verdict counters), for the summary and the metrics.
+struct DatapathDetails {
+  std::string attach;
+  std::map<std::string, std::uint64_t> verdicts;
+};
+
 // Requests served and sessions reported, for the metrics endpoint.
 struct RequestStats {
   std::uint64_t updates = 0;
@@ -94,6 +101,12 @@ class RelayService final : public link::RequestHandler {
   const RequestStats& request_stats() const { return requests_; }
   double bps_relayed() const { return sampler_.bps_relayed(); }
   const std::string& datapath_name() const { return settings_.datapath_name; }
+  void set_datapath_details(std::function<DatapathDetails()> details) {
+    datapath_details_ = std::move(details);
+  }
+  std::optional<DatapathDetails> datapath_details() const {
+    return datapath_details_ ? std::optional<DatapathDetails>(datapath_details_()) : std::nullopt;
+  }
   std::string summary_json() const;
 
  private:
@@ -121,6 +134,7 @@ class RelayService final : public link::RequestHandler {
   std::map<std::string, link::DispatcherId> origins_;
   std::function<void()> drained_;
   RequestStats requests_;
+  std::function<DatapathDetails()> datapath_details_;
   std::function<void(const session::ExpiredSession&)> expired_observer_;
   std::shared_ptr<bool> alive_;
 };

@@ -104,7 +104,7 @@ TEST_P(RelayBleedTest, AttackerSprayingThePortRangeGetsNothingAndInjectsNothing)
   EXPECT_EQ(stats->streams[0].callee_remote, endpoint(A::kCallee, kCalleePort));
 }
 
-INSTANTIATE_TEST_SUITE_P(Datapaths, RelayBleedTest, ::testing::Values("conntrack", "userspace"),
+INSTANTIATE_TEST_SUITE_P(Datapaths, RelayBleedTest, all_datapaths(),
                          datapath_name);
 
 }  // namespace

@@ -4,6 +4,8 @@
 // exits 0 and its nftables table is gone. Runs per datapath.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <thread>
 
 #include "tests/integration/relay_lab/kernel_probe.hpp"
@@ -50,6 +52,17 @@ class RelayCleanupTest : public RelayLabTest {
   }
 };
 
+// The relay namespace's XDP and TC attachments on the links to caller and callee, as iproute2
+// shows them.
+std::string ebpf_attachments(const NetnsLab& lab) {
+  std::string shown;
+  for (const std::string dev : {"caller0", "callee0"}) {
+    shown += lab.exec("relay", {"ip", "-d", "link", "show", "dev", dev}).out;
+    shown += lab.exec("relay", {"tc", "filter", "show", "dev", dev, "ingress"}).out;
+  }
+  return shown;
+}
+
 TEST_P(RelayCleanupTest, RemoveLeavesNothingBehind) {
   ASSERT_NO_FATAL_FAILURE(start(NetnsLab::Variant::kBasic, {}));
   CallEnds ends(env_->lab());
@@ -84,6 +97,14 @@ TEST_P(RelayCleanupTest, SigtermReportsTheLiveCallAndLeavesNothingBehind) {
   if (GetParam() == "conntrack") {
     EXPECT_TRUE(nft_table_exists(env_->lab(), "ip", "mpx_relay"));
   }
+  const bool ebpf = is_ebpf(GetParam());
+  const auto pin_dir = env_->lab().bpffs_dir() / "relay";
+  if (ebpf) {
+    const auto attached = ebpf_attachments(env_->lab());
+    EXPECT_NE(attached.find(GetParam() == "xdp" ? "xdpgeneric" : "mpx_tc"), std::string::npos)
+        << attached;
+    EXPECT_TRUE(std::filesystem::exists(pin_dir)) << pin_dir;
+  }
   ASSERT_TRUE(env_->dispatcher().accounted().empty());
 
   EXPECT_EQ(env_->relay().stop(10s), 0) << "mpx-relay did not exit 0 within 10 s of SIGTERM";
@@ -103,9 +124,16 @@ TEST_P(RelayCleanupTest, SigtermReportsTheLiveCallAndLeavesNothingBehind) {
 
   expect_nothing_left(500ms);
   EXPECT_FALSE(nft_table_exists(env_->lab(), "ip", "mpx_relay"));
+  if (ebpf) {
+    const auto attached = ebpf_attachments(env_->lab());
+    EXPECT_EQ(attached.find("xdp"), std::string::npos) << attached;
+    EXPECT_EQ(attached.find("mpx_tc"), std::string::npos) << attached;
+    EXPECT_TRUE(!std::filesystem::exists(pin_dir) || std::filesystem::is_empty(pin_dir))
+        << pin_dir << " still holds pinned maps";
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(Datapaths, RelayCleanupTest, ::testing::Values("conntrack", "userspace"),
+INSTANTIATE_TEST_SUITE_P(Datapaths, RelayCleanupTest, all_datapaths(),
                          datapath_name);
 
 }  // namespace

@@ -32,7 +32,11 @@ RelayLab::~RelayLab() {
   lab_.reset();
 }
 
-::testing::AssertionResult RelayLab::start_relay(const RelaySettings& settings) {
+::testing::AssertionResult RelayLab::start_relay(const RelaySettings& requested) {
+  RelaySettings settings = requested;
+  if (settings.bpf_pin_path.empty()) {
+    settings.bpf_pin_path = (lab_->bpffs_dir() / "relay").string();
+  }
   relay_ = std::make_unique<RelayProcess>(*lab_, settings);
   if (!DispatcherHarness::eventually([&] { return dispatcher_->relay_count() == 1; }, 10s)) {
     return ::testing::AssertionFailure()

@@ -63,6 +63,11 @@ TEST_P(RelayMetricsTest, ScrapeShowsTheCallAndItsHandOff) {
   EXPECT_TRUE(has_line(during, "mpx_relay_handoffs_total{outcome=\"installed\"} 1")) << during;
   EXPECT_TRUE(has_line(during, "mpx_relay_requests_total{command=\"update\",outcome=\"ok\"} 2"))
       << during;
+  if (is_ebpf(GetParam())) {
+    EXPECT_NE(during.find("mpx_relay_bpf_verdicts_total{verdict="), std::string::npos) << during;
+  } else {
+    EXPECT_EQ(during.find("mpx_relay_bpf_verdicts_total"), std::string::npos) << during;
+  }
 
   ASSERT_TRUE(call->remove()) << call->last_reply();
   const auto after = scrape(env_->lab());
@@ -73,7 +78,7 @@ TEST_P(RelayMetricsTest, ScrapeShowsTheCallAndItsHandOff) {
       << after;
 }
 
-INSTANTIATE_TEST_SUITE_P(Datapaths, RelayMetricsTest, ::testing::Values("conntrack", "userspace"),
+INSTANTIATE_TEST_SUITE_P(Datapaths, RelayMetricsTest, all_datapaths(),
                          datapath_name);
 
 }  // namespace

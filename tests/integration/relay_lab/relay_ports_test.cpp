@@ -47,7 +47,7 @@ TEST_P(RelayPortsTest, ExhaustedRangeAnswersErrorUntilACallEnds) {
   EXPECT_TRUE(third->remove()) << third->last_reply();
 }
 
-INSTANTIATE_TEST_SUITE_P(Datapaths, RelayPortsTest, ::testing::Values("conntrack", "userspace"),
+INSTANTIATE_TEST_SUITE_P(Datapaths, RelayPortsTest, all_datapaths(),
                          datapath_name);
 
 }  // namespace

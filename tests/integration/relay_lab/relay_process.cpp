@@ -6,7 +6,11 @@
 namespace mpx::test::relay_lab {
 
 std::string relay_config_ini(const RelaySettings& s) {
-  return "[Relay]\n"
+  const std::string ebpf = is_ebpf(s.datapath) ? "bpf_interfaces = caller0, callee0\n"
+                                                 "xdp_mode = generic\n"
+                                                 "bpf_pin_path = " + s.bpf_pin_path + "\n"
+                                               : "";
+  return "[Relay]\n" + ebpf +
          "dispatchers = " + std::string(LabAddresses::kProxy) + "\n"
          "relay_ip = " + std::string(LabAddresses::kRelayPublic) + "\n"
          "port_range = " + s.port_range + "\n"

@@ -28,7 +28,13 @@ struct RelaySettings {
   int traffic_sampling_period = 1;
   std::string log_level = "DEBUG";
   std::string listen_metrics = "none";
+  // xdp / tc: bpffs directory for the maps (the lab's bpffs; set by RelayLab::start_relay).
+  std::string bpf_pin_path;
 };
+
+// The eBPF datapaths attach to the relay's links to caller and callee (generic XDP: native XDP
+// into a veth needs a program on the peer).
+inline bool is_ebpf(const std::string& datapath) { return datapath == "xdp" || datapath == "tc"; }
 
 // The [Relay]/[TLS] config.ini text for these settings (dispatcher 10.3.0.30, relay_ip
 // 203.0.113.1).

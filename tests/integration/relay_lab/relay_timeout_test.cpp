@@ -95,7 +95,7 @@ TEST_P(RelayTimeoutTest, CallOnHoldExpiresWithOnHoldTimeout) {
   expect_dialog_ended(*env_, call->call_id());
 }
 
-INSTANTIATE_TEST_SUITE_P(Datapaths, RelayTimeoutTest, ::testing::Values("conntrack", "userspace"),
+INSTANTIATE_TEST_SUITE_P(Datapaths, RelayTimeoutTest, all_datapaths(),
                          datapath_name);
 
 }  // namespace

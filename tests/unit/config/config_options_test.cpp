@@ -235,3 +235,33 @@ TEST(ConfigOptions, OptionLinesAndDescribe) {
 
 }  // namespace
 }  // namespace mpx::config
+
+namespace mpx::config {
+namespace {
+
+// The eBPF datapath's options: where to attach, how, where the maps are pinned.
+TEST(ConfigOptions, EbpfDatapathOptions) {
+  auto parsed = try_parse_config(
+      "[Relay]\ndatapath = tc\nbpf_interfaces = eth0, eth1 bond0.100\nxdp_mode = Generic\n"
+      "bpf_pin_path = /run/mpx/bpffs\n",
+      "/etc/mediaproxy/config.ini", "/etc/mediaproxy");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  const auto& relay = parsed.value().relay;
+  EXPECT_EQ(relay.bpf_interfaces, (std::vector<std::string>{"eth0", "eth1", "bond0.100"}));
+  EXPECT_EQ(relay.xdp_mode, XdpMode::generic);
+  EXPECT_EQ(relay.bpf_pin_path, std::filesystem::path("/run/mpx/bpffs"));
+  EXPECT_TRUE(Config{}.relay.bpf_interfaces.empty());
+  EXPECT_EQ(Config{}.relay.xdp_mode, XdpMode::native);
+
+  for (const std::string bad : {"bpf_interfaces = a-name-longer-than-15", "bpf_interfaces = ../x",
+                                "xdp_mode = offload"}) {
+    auto refused = try_parse_config("[Relay]\n" + bad + "\n", "/etc/mediaproxy/config.ini",
+                                    "/etc/mediaproxy");
+    ASSERT_FALSE(refused.has_value()) << bad;
+    EXPECT_NE(refused.error().message.find(bad.substr(0, bad.find(' '))), std::string::npos)
+        << refused.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace mpx::config

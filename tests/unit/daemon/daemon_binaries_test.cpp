@@ -58,13 +58,13 @@ TEST_P(DaemonBinaries, VersionAndHelp) {
 
 // Both daemons run with certificates in tests/integration; here only what the relay refuses
 // before touching the kernel: one clear line and exit status 1.
-TEST(RelayBinary, RefusesADatapathThisVersionDoesNotHave) {
+TEST(RelayBinary, RefusesAnEbpfDatapathWithoutInterfaces) {
   mpx::test::TempDir dir;
   dir.write("config.ini", "[Relay]\ndispatchers = 192.0.2.1\ndatapath = xdp\n");
   const auto result = mpx::test::run({MPX_RELAY_BIN, "--config-dir", dir.path().string(),
                                       "--runtime-dir", dir.path().string(), "--no-fork"});
   EXPECT_EQ(result.exit_code, 1) << result.err;
-  EXPECT_NE(result.err.find("[Relay] datapath = xdp: not available in this version"),
+  EXPECT_NE(result.err.find("[Relay] datapath = xdp needs [Relay] bpf_interfaces"),
             std::string::npos)
       << result.err;
 }
