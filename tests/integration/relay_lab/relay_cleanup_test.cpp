@@ -133,6 +133,49 @@ TEST_P(RelayCleanupTest, SigtermReportsTheLiveCallAndLeavesNothingBehind) {
   }
 }
 
+// A crash (kill -9) of a relay whose flows are in the kernel does not cut the call: the kernel
+// keeps forwarding without the process. The restarted relay recovers no sessions, so it removes
+// what its predecessor left: afterwards the old call's media goes nowhere.
+class RelayCrashTest : public RelayCleanupTest {};
+
+TEST_P(RelayCrashTest, KernelFlowsOutliveAKillAndTheRestartedRelayRemovesThem) {
+  ASSERT_NO_FATAL_FAILURE(start(NetnsLab::Variant::kBasic, {}));
+  CallEnds ends(env_->lab());
+  auto call = env_->new_call("relay-crash@10.1.0.10");
+  const RelayPorts ports = call_with_media(*call, ends);
+  const std::string to_callee = relay_side(ports.callee_side);
+
+  EXPECT_EQ(env_->relay().kill_hard(), -9);
+  ASSERT_TRUE(DispatcherHarness::eventually([&] { return env_->dispatcher().relay_count() == 0; },
+                                            5s));
+  // No relay process: the kernel alone forwards the call.
+  const std::size_t before_crash = ends.callee_rtp.count_from(to_callee);
+  exchange(ends, ports, {50, 0});
+  EXPECT_EQ(ends.callee_rtp.wait_from(to_callee, before_crash + 50, 3s), before_crash + 50)
+      << "media stopped with the relay process";
+
+  RelaySettings settings;
+  settings.datapath = GetParam();
+  ASSERT_TRUE(env_->start_relay(settings)) << env_->relay().log();
+  if (GetParam() == "conntrack") {
+    expect_nothing_left();
+  } else {
+    EXPECT_TRUE(DispatcherHarness::eventually(
+        [&] { return env_->relay().log().find("removed 2 flow(s) a previous relay left") !=
+                     std::string::npos; },
+        3s))
+        << env_->relay().log();
+  }
+  const std::size_t after_restart = ends.callee_rtp.count_from(to_callee);
+  exchange(ends, ports, {30, 0});
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(ends.callee_rtp.count_from(to_callee), after_restart)
+      << "the old call's flows were not removed by the restarted relay";
+}
+
+INSTANTIATE_TEST_SUITE_P(KernelDatapaths, RelayCrashTest,
+                         ::testing::Values("conntrack", "xdp", "tc"), datapath_name);
+
 INSTANTIATE_TEST_SUITE_P(Datapaths, RelayCleanupTest, all_datapaths(),
                          datapath_name);
 

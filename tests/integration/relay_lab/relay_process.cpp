@@ -1,6 +1,8 @@
 // RelayProcess (see relay_process.hpp).
 #include "tests/integration/relay_lab/relay_process.hpp"
 
+#include <signal.h>
+
 #include "tests/support/test_pki.hpp"
 
 namespace mpx::test::relay_lab {
@@ -42,5 +44,10 @@ RelayProcess::RelayProcess(const NetnsLab& lab, const RelaySettings& settings)
 RelayProcess::~RelayProcess() { child_->stop(std::chrono::seconds(5)); }
 
 int RelayProcess::stop(std::chrono::milliseconds grace) { return child_->stop(grace); }
+
+int RelayProcess::kill_hard() {
+  ::kill(child_->pid(), SIGKILL);
+  return child_->wait(std::chrono::seconds(5));
+}
 
 }  // namespace mpx::test::relay_lab

@@ -53,6 +53,8 @@ class RelayProcess {
   bool running() { return child_->running(); }
   // SIGTERM to the relay's PID, wait up to `grace` (then SIGKILL); the exit status, or -signal.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // SIGKILL (a crash: no clean-up runs) and wait; the status (-9).
+  int kill_hard();
   std::string log() const { return child_->log(); }
   const RelaySettings& settings() const { return settings_; }
   const std::filesystem::path& config_dir() const { return dir_.path(); }
