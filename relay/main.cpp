@@ -267,9 +267,12 @@ int main(int argc, char** argv) {
       if (signal == SIGHUP) {
         spdlog::info("SIGHUP: draining");
         service.drain([&] {
+          if (stopping) {
+            return;
+          }
           spdlog::info("no session left: stopping");
           stopping = true;
-          finish();
+          flush_then_finish(std::chrono::steady_clock::now() + kFlushBudget);
         });
         wait_signal();
         return;

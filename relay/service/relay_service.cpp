@@ -1,6 +1,7 @@
 // The relay's request handler and the session/engine/links glue; see relay_service.hpp.
 #include "relay/service/relay_service.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -240,8 +241,9 @@ void RelayService::drain(std::function<void()> drained) {
 
 void RelayService::check_drained() {
   if (drained_ && manager_.halting() && manager_.session_count() == 0) {
-    auto drained = std::exchange(drained_, nullptr);
-    drained();
+    // Posted: the answer to the request that ended the last session must be queued on its link
+    // before the relay starts stopping.
+    boost::asio::post(executor_, std::exchange(drained_, nullptr));
   }
 }
 

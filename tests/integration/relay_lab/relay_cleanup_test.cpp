@@ -17,6 +17,8 @@ namespace {
 using namespace std::chrono_literals;
 using dispatcher::testing::DispatcherHarness;
 
+using A = LabAddresses;
+
 class RelayCleanupTest : public RelayLabTest {
  protected:
   // A call with media both ways (latched, handed off with conntrack).
@@ -131,6 +133,33 @@ TEST_P(RelayCleanupTest, SigtermReportsTheLiveCallAndLeavesNothingBehind) {
     EXPECT_TRUE(!std::filesystem::exists(pin_dir) || std::filesystem::is_empty(pin_dir))
         << pin_dir << " still holds pinned maps";
   }
+}
+
+// SIGHUP drains (spec 5.13): the live call keeps its media and is served, a new call is refused
+// (the only relay is halting, so the dispatcher answers error), and once the last session is
+// removed the relay exits 0 leaving nothing behind.
+TEST_P(RelayCleanupTest, SighupDrainsThenExits) {
+  ASSERT_NO_FATAL_FAILURE(start(NetnsLab::Variant::kBasic, {}));
+  CallEnds ends(env_->lab());
+  auto call = env_->new_call("relay-drain-1@10.1.0.10");
+  const RelayPorts ports = call_with_media(*call, ends);
+  env_->relay().hangup();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(env_->relay().running()) << "the relay left with a live call";
+
+  auto refused = env_->new_call("relay-drain-2@10.1.0.10");
+  EXPECT_FALSE(refused->offer(1, {A::kCaller, 7000})) << refused->last_reply();
+  EXPECT_EQ(refused->last_reply(), "error");
+
+  const std::string to_callee = relay_side(ports.callee_side);
+  const std::size_t before = ends.callee_rtp.count_from(to_callee);
+  exchange(ends, ports, {30, 0});
+  EXPECT_EQ(ends.callee_rtp.wait_from(to_callee, before + 30, 3s), before + 30)
+      << "a draining relay must keep the live call's media";
+
+  ASSERT_TRUE(call->remove()) << call->last_reply();
+  EXPECT_EQ(env_->relay().wait(5s), 0) << "the drained relay did not exit 0";
+  expect_nothing_left();
 }
 
 // A crash (kill -9) of a relay whose flows are in the kernel does not cut the call: the kernel

@@ -45,6 +45,10 @@ RelayProcess::~RelayProcess() { child_->stop(std::chrono::seconds(5)); }
 
 int RelayProcess::stop(std::chrono::milliseconds grace) { return child_->stop(grace); }
 
+void RelayProcess::hangup() { ::kill(child_->pid(), SIGHUP); }
+
+int RelayProcess::wait(std::chrono::milliseconds timeout) { return child_->wait(timeout); }
+
 int RelayProcess::kill_hard() {
   ::kill(child_->pid(), SIGKILL);
   return child_->wait(std::chrono::seconds(5));

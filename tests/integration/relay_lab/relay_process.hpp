@@ -55,6 +55,10 @@ class RelayProcess {
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // SIGKILL (a crash: no clean-up runs) and wait; the status (-9).
   int kill_hard();
+  // SIGHUP (graceful drain), without waiting.
+  void hangup();
+  // Waits up to `timeout` for the relay to exit on its own; its status, or -1 if still running.
+  int wait(std::chrono::milliseconds timeout);
   std::string log() const { return child_->log(); }
   const RelaySettings& settings() const { return settings_; }
   const std::filesystem::path& config_dir() const { return dir_.path(); }
