@@ -1,31 +1,22 @@
 // Dispatcher metric families; see dispatcher_metrics.hpp.
 #include "dispatcher/dispatcher_metrics.hpp"
 
-#include <string>
-
 namespace mpx::dispatcher {
-namespace {
 
+using metrics::as_value;
+using metrics::family;
 using metrics::MetricFamily;
 using metrics::MetricType;
-
-MetricFamily family(std::string name, std::string help, MetricType type) {
-  return MetricFamily{std::move(name), std::move(help), type, {}};
-}
-
-double as_double(std::uint64_t value) { return static_cast<double>(value); }
-
-}  // namespace
 
 std::vector<MetricFamily> dispatcher_metrics(const DispatcherCore& core,
                                              const ModuleServer* module) {
   std::vector<MetricFamily> out;
   const auto relays = core.relays().all();
   out.push_back(family("mpx_dispatcher_relays", "Relays connected.", MetricType::gauge)
-                    .add(as_double(relays.size())));
+                    .add(as_value(relays.size())));
   out.push_back(family("mpx_dispatcher_sessions", "Sessions the dispatcher tracks.",
                        MetricType::gauge)
-                    .add(as_double(core.sessions().size())));
+                    .add(as_value(core.sessions().size())));
   auto relay_sessions = family("mpx_dispatcher_relay_sessions",
                                "Sessions placed on each relay (dispatcher's view).",
                                MetricType::gauge);
@@ -36,9 +27,9 @@ std::vector<MetricFamily> dispatcher_metrics(const DispatcherCore& core,
                           "Bit rate each relay reported in its last summary.", MetricType::gauge);
   for (const auto& link : relays) {
     const metrics::Labels labels{{"relay", link->peer_ip()}};
-    relay_sessions.add(as_double(core.sessions().count_on(link->peer_ip())), labels);
+    relay_sessions.add(as_value(core.sessions().count_on(link->peer_ip())), labels);
     if (const auto& summary = link->summary()) {
-      relay_reported.add(as_double(summary->session_count), labels);
+      relay_reported.add(as_value(summary->session_count), labels);
       relay_bps.add(summary->bps_relayed, labels);
     }
   }
@@ -51,18 +42,18 @@ std::vector<MetricFamily> dispatcher_metrics(const DispatcherCore& core,
   const auto& stats = module->stats();
   out.push_back(family("mpx_dispatcher_module_connections", "Open proxy module connections.",
                        MetricType::gauge)
-                    .add(as_double(module->connection_count())));
+                    .add(as_value(module->connection_count())));
   out.push_back(family("mpx_dispatcher_module_requests_total",
                        "Framed module requests answered, by command.", MetricType::counter)
-                    .add(as_double(stats.updates), {{"command", "update"}})
-                    .add(as_double(stats.removes), {{"command", "remove"}})
-                    .add(as_double(stats.other_commands), {{"command", "other"}}));
+                    .add(as_value(stats.updates), {{"command", "update"}})
+                    .add(as_value(stats.removes), {{"command", "remove"}})
+                    .add(as_value(stats.other_commands), {{"command", "other"}}));
   out.push_back(family("mpx_dispatcher_module_errors_total",
                        "Module requests answered error or dropped, by kind.", MetricType::counter)
-                    .add(as_double(stats.error_answers), {{"kind", "error_answer"}})
-                    .add(as_double(stats.malformed), {{"kind", "malformed"}})
-                    .add(as_double(stats.late_answers), {{"kind", "late"}})
-                    .add(as_double(stats.closed_oversized), {{"kind", "oversized"}}));
+                    .add(as_value(stats.error_answers), {{"kind", "error_answer"}})
+                    .add(as_value(stats.malformed), {{"kind", "malformed"}})
+                    .add(as_value(stats.late_answers), {{"kind", "late"}})
+                    .add(as_value(stats.closed_oversized), {{"kind", "oversized"}}));
   auto answers = family("mpx_dispatcher_module_answer_seconds",
                         "Time from a module request's arrival to its answer.",
                         MetricType::histogram);

@@ -17,8 +17,7 @@
 #include <memory>
 #include <optional>
 
-#include "common/daemon/daemonize.hpp"
-#include "common/daemon/pid_file.hpp"
+#include "common/daemon/detach.hpp"
 #include "common/daemon/startup.hpp"
 #include "common/log/debug_toggle_signal.hpp"
 #include "common/tls/context.hpp"
@@ -209,26 +208,11 @@ int main(int argc, char** argv) {
     metrics = std::move(created).value();
   }
 
-  if (!cli.no_fork && !cli.systemd) {
-    io.notify_fork(boost::asio::execution_context::fork_prepare);
-    auto daemon = mpx::daemon::daemonize(kProgram);
-    if (!daemon) {
-      return fail(reporter, "cannot daemonize: " + daemon.error().message);
-    }
-    io.notify_fork(boost::asio::execution_context::fork_child);
-    reporter = std::move(daemon).value();
+  auto detached = mpx::daemon::detach(cli, kProgram, io, reporter);
+  if (!detached) {
+    return fail(reporter, detached.error().message);
   }
-  std::optional<mpx::daemon::PidFile> pid_file;
-  if (cli.pid_file || (!cli.no_fork && !cli.systemd)) {
-    const auto path = cli.pid_file.value_or(cli.runtime_dir / (std::string(kProgram) + ".pid"));
-    std::error_code ignored;
-    std::filesystem::create_directories(path.parent_path(), ignored);
-    auto created = mpx::daemon::PidFile::create(path);
-    if (!created) {
-      return fail(reporter, created.error().message);
-    }
-    pid_file.emplace(std::move(created).value());
-  }
+  auto pid_file = std::move(detached).value();
 
   auto debug_toggle = mpx::log::watch_debug_toggle(io.get_executor());
   boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);

@@ -33,6 +33,13 @@ struct MetricFamily {
   }
 };
 
+inline MetricFamily family(std::string name, std::string help, MetricType type) {
+  return MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+// Counters are 64-bit; samples are doubles (exact up to 2^53, as Prometheus stores them).
+inline double as_value(std::uint64_t count) { return static_cast<double>(count); }
+
 // Cumulative histogram with fixed upper bounds (seconds, bytes...), as Prometheus expects.
 class Histogram {
  public:
