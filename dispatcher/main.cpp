@@ -3,8 +3,10 @@
 // SIGINT or SIGHUP (spec 6.7: all three stop it), which close every connection and remove the
 // socket file. SIGUSR1 toggles DEBUG logging. The management interface and the dialog terminator
 // ([Dispatcher] sip_proxy) are wired here to the core, and the accounting back-ends: the log
-// always, the database when [Dispatcher] accounting lists it (its worker thread starts after
-// daemonizing, since a thread does not survive fork).
+// always, the database when [Dispatcher] accounting lists it, through its durable spool (opened
+// before daemonizing so an unusable spool directory is reported on the terminal; the worker
+// thread starts after daemonizing, since a thread does not survive fork), and RADIUS the same way
+// when listed (its client.conf and dictionaries are read before daemonizing; no spool yet).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -21,7 +23,9 @@
 #include "common/daemon/startup.hpp"
 #include "common/log/debug_toggle_signal.hpp"
 #include "dispatcher/accounting/accounting.hpp"
+#include "dispatcher/accounting/accounting_spool.hpp"
 #include "dispatcher/accounting/database_backend.hpp"
+#include "dispatcher/accounting/radius_backend.hpp"
 #include "common/metrics/metrics_server.hpp"
 #include "dispatcher/dispatcher_metrics.hpp"
 #include "dispatcher/dispatcher_service.hpp"
@@ -94,6 +98,7 @@ int main(int argc, char** argv) {
   // [Database] is checked before daemonizing so a bad dburi is reported on the terminal. The
   // runtime directory stands in for a state directory (the default SQLite file lives there).
   std::optional<mpx::dispatcher::DatabaseBackendSettings> database_settings;
+  std::unique_ptr<mpx::dispatcher::AccountingSpool> database_spool;
   if (std::find(config.dispatcher.accounting.begin(), config.dispatcher.accounting.end(),
                 mpx::config::AccountingBackend::database) != config.dispatcher.accounting.end()) {
     auto settings = mpx::dispatcher::database_backend_settings(config.database, cli.runtime_dir);
@@ -101,6 +106,28 @@ int main(int argc, char** argv) {
       return fail(reporter, settings.error().message);
     }
     database_settings = std::move(settings).value();
+    auto spool = mpx::dispatcher::AccountingSpool::open(
+        mpx::dispatcher::accounting_spool_settings(config.dispatcher, cli.runtime_dir, "database"));
+    if (!spool) {
+      return fail(reporter, spool.error().message);
+    }
+    database_spool = std::move(spool).value();
+  }
+  std::optional<mpx::dispatcher::RadiusBackendSettings> radius_settings;
+  std::unique_ptr<mpx::dispatcher::RadiusClient> radius_client;
+  if (std::find(config.dispatcher.accounting.begin(), config.dispatcher.accounting.end(),
+                mpx::config::AccountingBackend::radius) != config.dispatcher.accounting.end()) {
+    auto settings = mpx::dispatcher::radius_backend_settings(
+        config.radius, config.config_dir, mpx::dispatcher::bundled_radius_dictionary());
+    if (!settings) {
+      return fail(reporter, settings.error().message);
+    }
+    auto client = mpx::dispatcher::RadiusClient::open(settings.value().client);
+    if (!client) {
+      return fail(reporter, client.error().message);
+    }
+    radius_settings = std::move(settings).value();
+    radius_client = std::move(client).value();
   }
   mpx::dispatcher::DispatcherService service(
       io, config, cli.runtime_dir,
@@ -155,7 +182,12 @@ int main(int argc, char** argv) {
   if (database_settings) {
     spdlog::info("database accounting to {}", database_settings->target.display);
     accounting.add(std::make_unique<mpx::dispatcher::DatabaseAccountingBackend>(
-        std::move(*database_settings)));
+        std::move(*database_settings), std::move(database_spool)));
+  }
+  if (radius_settings) {
+    spdlog::info("radius accounting to {}", radius_client->server());
+    accounting.add(std::make_unique<mpx::dispatcher::RadiusAccountingBackend>(
+        std::move(radius_client), std::move(*radius_settings)));
   }
 
   boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT, SIGHUP);

@@ -13,12 +13,12 @@ PACKAGES=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libssl-dev
   libbpf-dev libxdp-dev libelf-dev zlib1g-dev
   libnetfilter-conntrack-dev libmnl-dev libnftables-dev
-  libsoci-dev libsqlite3-dev libpq-dev
+  libsoci-dev libsqlite3-dev libpq-dev libradcli-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools the tests, the lab and the demo drive
   openssl socat iproute2 iputils-ping nftables conntrack ethtool bpftool xdp-tools procps kmod
-  sqlite3 postgresql util-linux
+  sqlite3 postgresql util-linux freeradius
 )
 
 if [[ $EUID -ne 0 ]]; then

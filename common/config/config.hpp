@@ -119,6 +119,10 @@ struct DispatcherConfig {
   SipProxy sip_proxy = SipProxy::opensips;  // mpx
   Seconds dialog_end_timeout{3};            // mpx: wait this long for the proxy's answer
   std::optional<ListenAddress> listen_metrics;  // mpx: Prometheus endpoint; nullopt: off
+  // mpx: the durable accounting spool (one sub-directory per back-end; relative: in the runtime
+  // directory) and its bound per back-end, in records.
+  std::filesystem::path accounting_spool_dir = "accounting-spool";
+  std::uint32_t accounting_spool_max_records = 100000;
   bool operator==(const DispatcherConfig&) const = default;
 };
 

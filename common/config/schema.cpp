@@ -173,6 +173,13 @@ std::vector<OptionSpec> make_table() {
        store(dispatcher, &D::dialog_end_timeout, seconds_from(1))},  // mpx
       {"Dispatcher", "listen_metrics", "none", optional_listen_text, false,
        store(dispatcher, &D::listen_metrics, optional_listen(25062))},  // mpx
+      {"Dispatcher", "accounting_spool_dir", "accounting-spool",
+       "a non-empty path (relative: in the runtime directory)", false,
+       store(dispatcher, &D::accounting_spool_dir, parse_path)},  // mpx
+      {"Dispatcher", "accounting_spool_max_records", "100000", "a whole number, 1 to 100000000",
+       false,
+       store(dispatcher, &D::accounting_spool_max_records,
+             [](std::string_view text) { return parse_uint(text, 1, 100000000U); })},  // mpx
 
       // [TLS]
       {"TLS", "certs_path", "tls", "a non-empty path (relative: in the configuration directory)",

@@ -46,9 +46,20 @@ AccountingRow accounting_row(const protocol::SessionStatistics& session) {
 
 DatabaseAccountingBackend::DatabaseAccountingBackend(DatabaseBackendSettings settings,
                                                      DeliveredCallback delivered)
+    : DatabaseAccountingBackend(std::move(settings), nullptr, std::move(delivered)) {}
+
+DatabaseAccountingBackend::DatabaseAccountingBackend(DatabaseBackendSettings settings,
+                                                     std::unique_ptr<AccountingSpool> spool,
+                                                     DeliveredCallback delivered)
     : settings_(std::move(settings)),
+      spool_(std::move(spool)),
       delivered_(std::move(delivered)),
       writer_(settings_.target, settings_.table) {
+  if (spool_) {
+    for (auto& entry : spool_->take_pending()) {
+      queue_.push_back(QueuedRow{std::move(entry.row), entry.sequence});
+    }
+  }
   worker_ = std::thread([this] { run(); });
 }
 
@@ -61,9 +72,19 @@ DatabaseAccountingBackend::~DatabaseAccountingBackend() {
   if (worker_.joinable()) {
     worker_.join();
   }
-  for (const auto& row : queue_) {
-    spdlog::error("database accounting: not delivered at shutdown, call_id {}: {}", row.call_id,
-                  row.info);
+  std::size_t kept = 0;
+  for (const auto& queued : queue_) {
+    if (queued.spooled) {
+      ++kept;
+      continue;
+    }
+    spdlog::error("database accounting: not delivered at shutdown, call_id {}: {}",
+                  queued.row.call_id, queued.row.info);
+  }
+  if (kept > 0) {
+    spdlog::warn("database accounting: {} records not delivered yet stay in the spool {} for the "
+                 "next start",
+                 kept, spool_->directory().string());
   }
 }
 
@@ -72,15 +93,38 @@ void DatabaseAccountingBackend::record(const protocol::SessionStatistics& sessio
 }
 
 void DatabaseAccountingBackend::enqueue(AccountingRow row) {
+  if (spool_) {
+    auto spooled = spool_->append(row);
+    if (spooled) {
+      push(std::move(row), spooled.value());
+      return;
+    }
+    if (spooled.error().message == kAccountingSpoolFull) {
+      std::lock_guard lock(mutex_);
+      ++counters_.dropped;  // the spool logged it with its JSON
+      return;
+    }
+    // A disk error: the memory queue is better than nothing.
+  }
+  push(std::move(row), std::nullopt);
+}
+
+void DatabaseAccountingBackend::forget(const std::optional<std::uint64_t>& spooled) {
+  if (spool_ && spooled) {
+    (void)spool_->remove(*spooled);  // an error is logged there; a replay is harmless
+  }
+}
+
+void DatabaseAccountingBackend::push(AccountingRow row, std::optional<std::uint64_t> spooled) {
   {
     std::lock_guard lock(mutex_);
-    if (queue_.size() >= settings_.queue_limit) {
+    if (!spooled && queue_.size() >= settings_.queue_limit) {
       ++counters_.dropped;
       spdlog::error("database accounting: queue full ({} records), record dropped, call_id {}: {}",
                     queue_.size(), row.call_id, row.info);
       return;
     }
-    queue_.push_back(std::move(row));
+    queue_.push_back(QueuedRow{std::move(row), spooled});
   }
   wake_.notify_one();
 }
@@ -135,13 +179,15 @@ void DatabaseAccountingBackend::run() {
   connect();
   while (true) {
     AccountingRow row;
+    std::optional<std::uint64_t> spooled;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) {
         return;  // stopping, nothing left
       }
-      row = queue_.front();
+      row = queue_.front().row;
+      spooled = queue_.front().spooled;
       busy_ = true;
     }
     auto finish = [&](bool dropped) {
@@ -191,6 +237,7 @@ void DatabaseAccountingBackend::run() {
         spdlog::info("database accounting: call_id {} from_tag {} is already stored", row.call_id,
                      row.from_tag);
       }
+      forget(spooled);
       if (delivered_) {
         delivered_(row);
       }
@@ -202,6 +249,7 @@ void DatabaseAccountingBackend::run() {
       spdlog::error("database accounting: the database refused the record ({}), dropped, call_id "
                     "{}: {}",
                     error, row.call_id, row.info);
+      forget(spooled);
       finish(true);
       continue;
     }

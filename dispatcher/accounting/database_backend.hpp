@@ -10,11 +10,14 @@
 // finds the queue full is logged in full and dropped. At shutdown the worker delivers what it can
 // and logs the JSON of the rest, so an operator can replay them.
 //
-// Later step (durable spool, issue 8 item 4): a spool sits in front of this class. The seam is
-// enqueue(): the spool appends each row to disk first and feeds enqueue() (on start-up with the
-// rows a previous run left), and the row-delivered callback tells it which rows to delete. The
-// insert is already idempotent on (call_id, from_tag, to_tag), so a replay after a crash between
-// the insert and the spool's delete stores nothing twice.
+// With a durable spool (accounting_spool.hpp, issue 8 item 4) every row is written to the spool
+// first (fsynced before record() returns; no network IO on the caller's thread), the worker
+// delivers it and only then deletes its file; a row the database refused is deleted too (it is
+// logged in full). Rows a previous run left in the spool are delivered first. The insert is
+// idempotent on (call_id, from_tag, to_tag), so a replay after a crash between the insert and the
+// delete stores nothing twice. At shutdown spooled rows that were not delivered stay on disk for
+// the next run. The queue limit then applies only to rows the spool could not write (disk error),
+// which are kept in memory as before.
 #pragma once
 
 #include <chrono>
@@ -23,13 +26,16 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/config/config.hpp"
 #include "common/protocol/session_statistics.hpp"
 #include "common/result.hpp"
 #include "dispatcher/accounting/accounting.hpp"
+#include "dispatcher/accounting/accounting_spool.hpp"
 #include "dispatcher/accounting/database_writer.hpp"
 #include "dispatcher/accounting/dburi.hpp"
 
@@ -66,12 +72,18 @@ class DatabaseAccountingBackend final : public AccountingBackend {
   // a database that is down at start-up must not stop the dispatcher).
   explicit DatabaseAccountingBackend(DatabaseBackendSettings settings,
                                      DeliveredCallback delivered = nullptr);
+  // The same, durable: rows go through `spool` (which may hold rows of a previous run; they are
+  // queued first). A null spool is the in-memory queue alone.
+  DatabaseAccountingBackend(DatabaseBackendSettings settings,
+                            std::unique_ptr<AccountingSpool> spool,
+                            DeliveredCallback delivered = nullptr);
   ~DatabaseAccountingBackend() override;
   DatabaseAccountingBackend(const DatabaseAccountingBackend&) = delete;
   DatabaseAccountingBackend& operator=(const DatabaseAccountingBackend&) = delete;
 
   const char* name() const override { return "database"; }
   void record(const protocol::SessionStatistics& session) override;
+  // Spools (when there is a spool) and queues the row.
   void enqueue(AccountingRow row);
 
   // True once the queue is empty and no row is being written (false on timeout).
@@ -84,15 +96,23 @@ class DatabaseAccountingBackend final : public AccountingBackend {
   void run();
   void note_error(const std::string& message);
   bool sleep_unless_stopped(std::chrono::milliseconds delay);
+  void push(AccountingRow row, std::optional<std::uint64_t> spooled);
+  void forget(const std::optional<std::uint64_t>& spooled);
+
+  struct QueuedRow {
+    AccountingRow row;
+    std::optional<std::uint64_t> spooled;  // its sequence in the spool; nullopt: memory only
+  };
 
   DatabaseBackendSettings settings_;
+  std::unique_ptr<AccountingSpool> spool_;
   DeliveredCallback delivered_;
   DatabaseWriter writer_;  // worker thread only
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_;
-  std::deque<AccountingRow> queue_;
+  std::deque<QueuedRow> queue_;
   bool busy_ = false;
   bool stopping_ = false;
   Counters counters_;

@@ -3,8 +3,10 @@
 // socket there and on a free TCP port on 127.0.0.1; the cluster is stopped and deleted when the
 // fixture ends, also when a test fails. Checks: the table is created, each record arrives exactly
 // once with the exact JSON (also when delivered twice, with and without to_tag), and a user without
-// the right to create the table gets the error line with the DDL.
+// the right to create the table gets the error line with the DDL, and an outage with a
+// dispatcher restart in its middle loses and doubles nothing (the durable spool).
 #include "dispatcher/accounting/database_backend.hpp"
+#include "dispatcher/accounting/accounting_spool.hpp"
 
 #include <gtest/gtest.h>
 
@@ -78,6 +80,11 @@ class PostgresCluster {
       return "initdb failed: " + init.out + init.err;
     }
     port_ = free_tcp_port();
+    return restart();
+  }
+
+  // Starts the initialized cluster again (after stop(), for an outage), on the same port.
+  std::string restart() {
     const std::string options = "-k " + (dir_.path() / "sock").string() + " -p " +
                                 std::to_string(port_) +
                                 " -c listen_addresses=127.0.0.1 -c fsync=off";
@@ -91,6 +98,15 @@ class PostgresCluster {
       return "pg_ctl start failed: " + started.out + started.err + log.out;
     }
     return "";
+  }
+
+  // An outage: the server goes away, its connections are cut.
+  bool stop() {
+    auto stopped = test::run({"runuser", "-u", "postgres", "--", kBin + "pg_ctl", "-D", data(),
+                              "-m", "fast", "-w", "stop"},
+                             60s);
+    started_ = stopped.exit_code != 0;
+    return stopped.exit_code == 0;
   }
 
   // Runs SQL as the superuser; unaligned output, fields separated by '|'.
@@ -214,6 +230,56 @@ TEST_F(DatabaseAccountingPostgres, UserWithoutCreateRightGetsTheDdlThenWorksOnce
   ASSERT_TRUE(again.has_value()) << again.error().message;
   EXPECT_EQ(again.value(), InsertOutcome::duplicate);
   EXPECT_EQ(cluster_->psql("acct", "SELECT count(*) FROM media_sessions").out, "1\n");
+}
+
+}  // namespace
+}  // namespace mpx::dispatcher
+
+namespace mpx::dispatcher {
+namespace {
+
+std::unique_ptr<AccountingSpool> open_spool(const std::filesystem::path& dir) {
+  auto spool = AccountingSpool::open(AccountingSpoolSettings{dir, 1000});
+  EXPECT_TRUE(spool.has_value()) << spool.error().message;
+  return std::move(spool).value();
+}
+
+TEST_F(DatabaseAccountingPostgres, OutageWithARestartInItsMiddleDeliversEachRecordOnce) {
+  test::TempDir spool_dir("mpx-pg-spool");
+  auto ended = [](int n) {
+    return call("outage-" + std::to_string(n) + "@host",
+                n % 4 == 0 ? std::nullopt : std::optional<std::string>("tt"));
+  };
+  {
+    DatabaseAccountingBackend backend(settings("postgres"), open_spool(spool_dir.path()));
+    for (int n = 1; n <= 5; ++n) {
+      backend.record(ended(n));
+    }
+    ASSERT_TRUE(backend.wait_until_idle(30s)) << backend.last_error();
+    ASSERT_TRUE(cluster_->stop());
+    for (int n = 6; n <= 15; ++n) {
+      backend.record(ended(n));
+    }
+    EXPECT_FALSE(backend.wait_until_idle(500ms));
+  }  // the dispatcher stops during the outage
+  DatabaseAccountingBackend backend(settings("postgres"), open_spool(spool_dir.path()));
+  for (int n = 16; n <= 20; ++n) {
+    backend.record(ended(n));
+  }
+  EXPECT_FALSE(backend.wait_until_idle(300ms));
+  ASSERT_EQ(cluster_->restart(), "");
+  ASSERT_TRUE(backend.wait_until_idle(60s)) << backend.last_error();
+  auto rows = cluster_->psql("acct",
+                             "SELECT count(*), count(DISTINCT call_id), min(call_id), "
+                             "max(c) FROM (SELECT call_id, count(*) OVER (PARTITION BY call_id) "
+                             "AS c FROM media_sessions) AS s");
+  ASSERT_EQ(rows.exit_code, 0) << rows.err;
+  EXPECT_EQ(rows.out, "20|20|outage-10@host|1\n");
+  std::size_t left = 0;
+  for (const auto& item : std::filesystem::directory_iterator(spool_dir.path())) {
+    left += item.path().extension() == ".rec" ? 1U : 0U;
+  }
+  EXPECT_EQ(left, 0U);
 }
 
 }  // namespace

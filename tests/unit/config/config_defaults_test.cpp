@@ -138,6 +138,8 @@ TEST(ConfigDefaults, TableListsEveryOptionOfTheSpec) {
                                        "Dispatcher.sip_proxy",
                                        "Dispatcher.dialog_end_timeout",
                                        "Dispatcher.listen_metrics",
+                                       "Dispatcher.accounting_spool_dir",
+                                       "Dispatcher.accounting_spool_max_records",
                                        "TLS.certs_path",
                                        "TLS.verify_interval",
                                        "Database.dburi",
