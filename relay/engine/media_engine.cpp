@@ -280,7 +280,7 @@ void MediaEngine::on_packet(const datapath::MediaSockets::Packet& packet) {
   const auto source = to_session(packet.source);
   const auto decision = me.latch.on_packet(source, info, packet.received);
   if (decision.relatched) {
-    ++stats_.relatches;
+    ++stats_.latches;
     spdlog::debug("stream {} {} {} latched to {}", stream.id, where.rtcp ? "RTCP" : "RTP",
                   session::to_string(where.party), source.to_string());
     if (sub.installed) {
@@ -504,7 +504,7 @@ void MediaEngine::latch_tick() {
       for (const Party party : {Party::caller, Party::callee}) {
         auto& latch = sub.party(party).latch;
         if (latch.on_tick(now).relatched) {
-          ++stats_.relatches;
+          ++stats_.latches;
           if (sub.installed) {
             uninstall(sub);
           }

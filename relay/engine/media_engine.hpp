@@ -89,7 +89,7 @@ class MediaEngine {
     std::uint64_t strangers = 0;          // from someone other than the locked source
     std::uint64_t invalid = 0;            // not acceptable as a source (e.g. STUN, not RTP)
     std::uint64_t unknown_port = 0;       // on a socket no stream owns (late packets)
-    std::uint64_t relatches = 0;          // locks taken (first latch, window expiry, re-latch)
+    std::uint64_t latches = 0;            // locks taken (first latch, window expiry, re-latch)
     std::uint64_t handoffs = 0;
     std::uint64_t handoff_errors = 0;
     std::uint64_t flows_lost = 0;         // the datapath lost a flow (e.g. lapsed lease)

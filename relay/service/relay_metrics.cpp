@@ -39,7 +39,7 @@ std::vector<MetricFamily> relay_metrics(const RelayService& service,
                     .add(as_value(engine.flows_lost), {{"outcome", "lost"}}));
   out.push_back(family("mpx_relay_latches_total", "Sources locked by latching.",
                        MetricType::counter)
-                    .add(as_value(engine.relatches)));
+                    .add(as_value(engine.latches)));
   out.push_back(
       family("mpx_relay_socket_packets_total",
              "Packets the relay's own sockets handled (before hand-off, and strangers), by "

@@ -280,7 +280,7 @@ std::string RelayService::summary_json() const {
                       {"dropped_invalid", stats.invalid},
                       {"dropped_no_destination", stats.no_destination},
                       {"dropped_unknown_port", stats.unknown_port},
-                      {"latched", stats.relatches}};
+                      {"latched", stats.latches}};
   if (const auto details = datapath_details()) {
     json["datapath"]["attach"] = details->attach;
     json["datapath"]["verdicts"] = details->verdicts;

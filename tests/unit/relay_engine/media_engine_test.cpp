@@ -481,7 +481,7 @@ TEST_F(EngineTest, NatRebindingAfterHandOffMovesTheFlow) {
   caller_rtp(2);
   Socket rebound("127.0.0.2", 0);
   ASSERT_TRUE(rebound.bound());
-  const auto relatches = engine_->stats().relatches;
+  const auto latches = engine_->stats().latches;
 
   // Same SSRC from a new port: the first packet is a stranger, the second re-latches.
   rebound.send(caller_rtp_local(), rtp_packet(kCallerSsrc, 3));
@@ -489,7 +489,7 @@ TEST_F(EngineTest, NatRebindingAfterHandOffMovesTheFlow) {
   rebound.send(caller_rtp_local(), rtp_packet(kCallerSsrc, 4));
   ASSERT_TRUE(pump_until(io_, [&] { return callee_.rtp().received().size() == 3; }, {&callee_}));
   EXPECT_EQ(callee_.rtp().received().back().data, rtp_packet(kCallerSsrc, 4));
-  EXPECT_EQ(engine_->stats().relatches, relatches + 1);
+  EXPECT_EQ(engine_->stats().latches, latches + 1);
   ASSERT_EQ(datapath_.removes.size(), 1u);
   ASSERT_EQ(datapath_.installs.size(), 2u);
   EXPECT_EQ(datapath_.installs[1].caller_remote, rebound.endpoint());
