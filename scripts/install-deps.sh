@@ -19,6 +19,8 @@ PACKAGES=(
   # tools the tests, the lab and the demo drive
   openssl socat iproute2 iputils-ping nftables conntrack ethtool bpftool xdp-tools procps kmod
   sqlite3 postgresql util-linux freeradius
+  # end to end (Kamailio 5.6 with its mediaproxy module, sipp) and the benchmarks' peer and charts
+  kamailio sip-tester rtpengine-daemon python3-matplotlib
 )
 
 if [[ $EUID -ne 0 ]]; then
