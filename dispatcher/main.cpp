@@ -6,7 +6,7 @@
 // always, the database when [Dispatcher] accounting lists it, through its durable spool (opened
 // before daemonizing so an unusable spool directory is reported on the terminal; the worker
 // thread starts after daemonizing, since a thread does not survive fork), and RADIUS the same way
-// when listed (its client.conf and dictionaries are read before daemonizing; no spool yet).
+// when listed (its client.conf and dictionaries are read before daemonizing; its own spool).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
   }
   std::optional<mpx::dispatcher::RadiusBackendSettings> radius_settings;
   std::unique_ptr<mpx::dispatcher::RadiusClient> radius_client;
+  std::unique_ptr<mpx::dispatcher::AccountingSpool> radius_spool;
   if (std::find(config.dispatcher.accounting.begin(), config.dispatcher.accounting.end(),
                 mpx::config::AccountingBackend::radius) != config.dispatcher.accounting.end()) {
     auto settings = mpx::dispatcher::radius_backend_settings(
@@ -126,8 +127,14 @@ int main(int argc, char** argv) {
     if (!client) {
       return fail(reporter, client.error().message);
     }
+    auto spool = mpx::dispatcher::AccountingSpool::open(
+        mpx::dispatcher::accounting_spool_settings(config.dispatcher, cli.runtime_dir, "radius"));
+    if (!spool) {
+      return fail(reporter, spool.error().message);
+    }
     radius_settings = std::move(settings).value();
     radius_client = std::move(client).value();
+    radius_spool = std::move(spool).value();
   }
   mpx::dispatcher::DispatcherService service(
       io, config, cli.runtime_dir,
@@ -187,7 +194,7 @@ int main(int argc, char** argv) {
   if (radius_settings) {
     spdlog::info("radius accounting to {}", radius_client->server());
     accounting.add(std::make_unique<mpx::dispatcher::RadiusAccountingBackend>(
-        std::move(radius_client), std::move(*radius_settings)));
+        std::move(radius_client), std::move(*radius_settings), std::move(radius_spool)));
   }
 
   boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT, SIGHUP);

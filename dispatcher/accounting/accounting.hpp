@@ -2,8 +2,8 @@
 // session (the relay's `remove` answer or its `expired` notice), already annotated by the
 // dispatcher (dialog_id, timed_out, all_streams_ice). Back-ends must not block the caller: the
 // answer to the proxy never waits for accounting. This file holds the interface, the fan-out to
-// several back-ends, and the log back-end; the SQL back-end is database_backend.hpp, RADIUS comes
-// in its own step.
+// several back-ends, and the log back-end; the SQL back-end is database_backend.hpp, RADIUS is
+// radius_backend.hpp, both thin adapters on the shared delivery_worker.hpp (spool, retries).
 #pragma once
 
 #include <memory>

@@ -64,6 +64,7 @@ AccountingSpoolSettings accounting_spool_settings(const config::DispatcherConfig
   AccountingSpoolSettings settings;
   settings.directory = runtime_dir / dispatcher.accounting_spool_dir / backend_name;
   settings.max_records = dispatcher.accounting_spool_max_records;
+  settings.durable_removal = backend_name == "radius";
   return settings;
 }
 
@@ -251,7 +252,12 @@ Result<void> AccountingSpool::remove(std::uint64_t sequence) {
                   message);
     return Error{message};
   }
-  // No directory fsync: a removal lost in a crash only replays a record the back-end ignores.
+  // Without durable_removal no directory fsync: a removal lost in a power loss only replays a
+  // record the back-end ignores (its idempotent key).
+  if (settings_.durable_removal && ::fsync(directory_fd_) != 0) {
+    spdlog::error("accounting spool: cannot sync {} after removing {}: {}",
+                  settings_.directory.string(), path.string(), errno_text());
+  }
   std::lock_guard lock(mutex_);
   if (size_ > 0) {
     --size_;

@@ -15,7 +15,11 @@
 // file that cannot be read back (damaged outside of us) is logged, renamed to `.corrupt` for the
 // operator and skipped.
 //
-// Thread-safe: append() is called on the dispatcher's thread, remove() on the back-end's worker.
+// Thread-safe: append() is called on the back-end's spool writer thread (never on the dispatcher's
+// event loop: delivery_worker.hpp), remove() on its delivery thread.
+//
+// RecordSpool is the interface the delivery worker uses, so a test can put a spool that blocks
+// (a slow or stuck disk) in front of the worker and prove the event loop never waits for it.
 #pragma once
 
 #include <cstdint>
@@ -38,14 +42,35 @@ inline constexpr const char* kAccountingSpoolFull = "the accounting spool is ful
 struct AccountingSpoolSettings {
   std::filesystem::path directory;  // this back-end's own directory; created if missing
   std::size_t max_records = 100000;
+  // Fsync the directory after each removal too. Without it a power loss just after a removal can
+  // bring the file back and replay the record: harmless for the database (idempotent key), a
+  // duplicate for RADIUS (none), so the RADIUS spool pays one more fsync per record (on the
+  // delivery thread, never on the event loop).
+  bool durable_removal = false;
 };
 
-class AccountingSpool {
+struct SpooledRecord {
+  std::uint64_t sequence = 0;
+  AccountingRow row;
+};
+
+class RecordSpool {
  public:
-  struct Entry {
-    std::uint64_t sequence = 0;
-    AccountingRow row;
-  };
+  virtual ~RecordSpool() = default;
+  // Durable once it returns; the sequence number to remove() it by. An error when the spool is
+  // full (message kAccountingSpoolFull) or the write failed.
+  virtual Result<std::uint64_t> append(const AccountingRow& row) = 0;
+  // Forgets a delivered record. Removing one that is not there is not an error.
+  virtual Result<void> remove(std::uint64_t sequence) = 0;
+  // The records a previous run left, oldest first (deliver them first); empty after the first call.
+  virtual std::vector<SpooledRecord> take_pending() = 0;
+  // For logs: where the records are.
+  virtual std::string location() const = 0;
+};
+
+class AccountingSpool final : public RecordSpool {
+ public:
+  using Entry = SpooledRecord;
   struct Counters {
     std::uint64_t appended = 0;
     std::uint64_t removed = 0;
@@ -57,18 +82,19 @@ class AccountingSpool {
   // records a previous run left, in order (see pending()). An error only when the directory
   // cannot be created or read.
   static Result<std::unique_ptr<AccountingSpool>> open(AccountingSpoolSettings settings);
-  ~AccountingSpool();
+  ~AccountingSpool() override;
   AccountingSpool(const AccountingSpool&) = delete;
   AccountingSpool& operator=(const AccountingSpool&) = delete;
 
   // Durable once it returns; the sequence number to remove() it by. An error (logged with the
   // record's JSON and counted as refused) when the spool is full or the write failed.
-  Result<std::uint64_t> append(const AccountingRow& row);
+  Result<std::uint64_t> append(const AccountingRow& row) override;
   // Forgets a delivered record. Removing one that is not there is not an error.
-  Result<void> remove(std::uint64_t sequence);
+  Result<void> remove(std::uint64_t sequence) override;
 
   // The records found at open(), oldest first (left by a previous run; deliver them first).
-  std::vector<Entry> take_pending();
+  std::vector<Entry> take_pending() override;
+  std::string location() const override { return settings_.directory.string(); }
   std::size_t size() const;
   Counters counters() const;
   const std::filesystem::path& directory() const { return settings_.directory; }
@@ -89,7 +115,8 @@ class AccountingSpool {
 };
 
 // A back-end's spool settings from [Dispatcher] accounting_spool_dir (relative: in runtime_dir)
-// and accounting_spool_max_records: the directory is <spool dir>/<backend_name>.
+// and accounting_spool_max_records: the directory is <spool dir>/<backend_name>; durable_removal
+// for "radius", whose server has no idempotent key.
 AccountingSpoolSettings accounting_spool_settings(const config::DispatcherConfig& dispatcher,
                                                   const std::filesystem::path& runtime_dir,
                                                   const std::string& backend_name);

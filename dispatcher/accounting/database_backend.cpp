@@ -1,11 +1,9 @@
-// The database back-end's queue and worker thread. Rows are delivered in arrival order; the front
-// row stays in the queue until it is stored (or dropped for a reason that is its own), so a lost
-// connection never loses it.
+// The database back-end's settings and its "deliver one row" (insert, reconnect and retry once);
+// the queueing, spooling and retrying are the shared DeliveryWorker's.
 #include "dispatcher/accounting/database_backend.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <utility>
 
 namespace mpx::dispatcher {
@@ -44,230 +42,86 @@ AccountingRow accounting_row(const protocol::SessionStatistics& session) {
                        protocol::to_json(session)};
 }
 
+namespace {
+
+DeliveryWorkerSettings worker_settings(const DatabaseBackendSettings& settings) {
+  return DeliveryWorkerSettings{"database", settings.queue_limit, settings.retry_initial,
+                                settings.retry_max};
+}
+
+DeliveryResult insert_result(const InsertOutcome outcome) {
+  return DeliveryResult{outcome == InsertOutcome::inserted ? DeliveryOutcome::delivered
+                                                           : DeliveryOutcome::duplicate,
+                        ""};
+}
+
+}  // namespace
+
+DatabaseRowDelivery::DatabaseRowDelivery(DatabaseBackendSettings settings)
+    : display_(settings.target.display), writer_(settings.target, settings.table) {}
+
+DeliveryResult DatabaseRowDelivery::start() {
+  auto opened = writer_.open();
+  if (!opened) {
+    writer_.close();
+    return DeliveryResult{DeliveryOutcome::retry, opened.error().message};
+  }
+  return {};
+}
+
+DeliveryResult DatabaseRowDelivery::deliver(const AccountingRow& row) {
+  if (!writer_.is_open()) {
+    if (auto started = start(); started.outcome == DeliveryOutcome::retry) {
+      return started;
+    }
+  }
+  auto inserted = writer_.insert(row);
+  if (inserted) {
+    return insert_result(inserted.value());
+  }
+  // Reconnect (which also re-creates a dropped table) and try the same row once more.
+  writer_.close();
+  if (auto reopened = writer_.open(); !reopened) {
+    writer_.close();
+    // The connection error says it all; the insert's error would repeat the row's JSON.
+    return DeliveryResult{DeliveryOutcome::retry, reopened.error().message};
+  }
+  inserted = writer_.insert(row);
+  if (inserted) {
+    return insert_result(inserted.value());
+  }
+  if (writer_.connection_alive()) {
+    return DeliveryResult{DeliveryOutcome::rejected, inserted.error().message};
+  }
+  writer_.close();
+  return DeliveryResult{DeliveryOutcome::retry, "the connection to the database was lost"};
+}
+
 DatabaseAccountingBackend::DatabaseAccountingBackend(DatabaseBackendSettings settings,
                                                      DeliveredCallback delivered)
     : DatabaseAccountingBackend(std::move(settings), nullptr, std::move(delivered)) {}
 
 DatabaseAccountingBackend::DatabaseAccountingBackend(DatabaseBackendSettings settings,
-                                                     std::unique_ptr<AccountingSpool> spool,
+                                                     std::unique_ptr<RecordSpool> spool,
                                                      DeliveredCallback delivered)
-    : settings_(std::move(settings)),
-      spool_(std::move(spool)),
-      delivered_(std::move(delivered)),
-      writer_(settings_.target, settings_.table) {
-  if (spool_) {
-    for (auto& entry : spool_->take_pending()) {
-      queue_.push_back(QueuedRow{std::move(entry.row), entry.sequence});
-    }
-  }
-  worker_ = std::thread([this] { run(); });
-}
-
-DatabaseAccountingBackend::~DatabaseAccountingBackend() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (worker_.joinable()) {
-    worker_.join();
-  }
-  std::size_t kept = 0;
-  for (const auto& queued : queue_) {
-    if (queued.spooled) {
-      ++kept;
-      continue;
-    }
-    spdlog::error("database accounting: not delivered at shutdown, call_id {}: {}",
-                  queued.row.call_id, queued.row.info);
-  }
-  if (kept > 0) {
-    spdlog::warn("database accounting: {} records not delivered yet stay in the spool {} for the "
-                 "next start",
-                 kept, spool_->directory().string());
-  }
-}
+    : worker_(worker_settings(settings), std::make_unique<DatabaseRowDelivery>(settings),
+              std::move(spool), std::move(delivered)) {}
 
 void DatabaseAccountingBackend::record(const protocol::SessionStatistics& session) {
-  enqueue(accounting_row(session));
+  worker_.enqueue(accounting_row(session));
 }
 
-void DatabaseAccountingBackend::enqueue(AccountingRow row) {
-  if (spool_) {
-    auto spooled = spool_->append(row);
-    if (spooled) {
-      push(std::move(row), spooled.value());
-      return;
-    }
-    if (spooled.error().message == kAccountingSpoolFull) {
-      std::lock_guard lock(mutex_);
-      ++counters_.dropped;  // the spool logged it with its JSON
-      return;
-    }
-    // A disk error: the memory queue is better than nothing.
-  }
-  push(std::move(row), std::nullopt);
-}
-
-void DatabaseAccountingBackend::forget(const std::optional<std::uint64_t>& spooled) {
-  if (spool_ && spooled) {
-    (void)spool_->remove(*spooled);  // an error is logged there; a replay is harmless
-  }
-}
-
-void DatabaseAccountingBackend::push(AccountingRow row, std::optional<std::uint64_t> spooled) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!spooled && queue_.size() >= settings_.queue_limit) {
-      ++counters_.dropped;
-      spdlog::error("database accounting: queue full ({} records), record dropped, call_id {}: {}",
-                    queue_.size(), row.call_id, row.info);
-      return;
-    }
-    queue_.push_back(QueuedRow{std::move(row), spooled});
-  }
-  wake_.notify_one();
-}
+void DatabaseAccountingBackend::enqueue(AccountingRow row) { worker_.enqueue(std::move(row)); }
 
 bool DatabaseAccountingBackend::wait_until_idle(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  return idle_.wait_for(lock, timeout, [this] { return queue_.empty() && !busy_; });
+  return worker_.wait_until_idle(timeout);
 }
 
 DatabaseAccountingBackend::Counters DatabaseAccountingBackend::counters() const {
-  std::lock_guard lock(mutex_);
-  return counters_;
+  const auto counters = worker_.counters();
+  return Counters{counters.delivered, counters.duplicates, counters.dropped};
 }
 
-std::string DatabaseAccountingBackend::last_error() const {
-  std::lock_guard lock(mutex_);
-  return last_error_;
-}
-
-void DatabaseAccountingBackend::note_error(const std::string& message) {
-  std::lock_guard lock(mutex_);
-  // One line per new problem, not one per retry.
-  if (message != last_error_) {
-    spdlog::error("database accounting: {}", message);
-  }
-  last_error_ = message;
-}
-
-bool DatabaseAccountingBackend::sleep_unless_stopped(std::chrono::milliseconds delay) {
-  std::unique_lock lock(mutex_);
-  return !wake_.wait_for(lock, delay, [this] { return stopping_; });
-}
-
-void DatabaseAccountingBackend::run() {
-  auto backoff = settings_.retry_initial;
-  bool retried_front = false;
-  auto connect = [&]() -> bool {
-    auto opened = writer_.open();
-    if (opened) {
-      std::lock_guard lock(mutex_);
-      if (!last_error_.empty()) {
-        spdlog::info("database accounting: connected to {}", settings_.target.display);
-      }
-      last_error_.clear();
-      backoff = settings_.retry_initial;
-      return true;
-    }
-    writer_.close();
-    note_error(opened.error().message);
-    return false;
-  };
-  connect();
-  while (true) {
-    AccountingRow row;
-    std::optional<std::uint64_t> spooled;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) {
-        return;  // stopping, nothing left
-      }
-      row = queue_.front().row;
-      spooled = queue_.front().spooled;
-      busy_ = true;
-    }
-    auto finish = [&](bool dropped) {
-      std::lock_guard lock(mutex_);
-      queue_.pop_front();
-      if (dropped) {
-        ++counters_.dropped;
-      }
-      busy_ = false;
-      retried_front = false;
-      if (queue_.empty()) {
-        idle_.notify_all();
-      }
-    };
-    auto pause = [&]() -> bool {
-      {
-        std::lock_guard lock(mutex_);
-        busy_ = false;
-        if (stopping_) {
-          return false;
-        }
-      }
-      if (!sleep_unless_stopped(backoff)) {
-        return false;
-      }
-      backoff = std::min(backoff * 2, settings_.retry_max);
-      return true;
-    };
-
-    if (!writer_.is_open() && !connect()) {
-      if (!pause()) {
-        return;
-      }
-      continue;
-    }
-    auto inserted = writer_.insert(row);
-    if (inserted) {
-      {
-        std::lock_guard lock(mutex_);
-        if (inserted.value() == InsertOutcome::inserted) {
-          ++counters_.inserted;
-        } else {
-          ++counters_.duplicates;
-        }
-      }
-      if (inserted.value() == InsertOutcome::duplicate) {
-        spdlog::info("database accounting: call_id {} from_tag {} is already stored", row.call_id,
-                     row.from_tag);
-      }
-      forget(spooled);
-      if (delivered_) {
-        delivered_(row);
-      }
-      finish(false);
-      continue;
-    }
-    const auto error = inserted.error().message;
-    if (writer_.connection_alive() && retried_front) {
-      spdlog::error("database accounting: the database refused the record ({}), dropped, call_id "
-                    "{}: {}",
-                    error, row.call_id, row.info);
-      forget(spooled);
-      finish(true);
-      continue;
-    }
-    // Reconnect (which also re-creates a dropped table) and try the same row once more; a
-    // connection that stays down keeps the row and waits.
-    const bool was_alive = writer_.connection_alive();
-    writer_.close();
-    if (was_alive) {
-      retried_front = true;
-    } else {
-      note_error("insert failed (" + error + "); reconnecting to " + settings_.target.display);
-    }
-    if (!connect()) {
-      if (!pause()) {
-        return;
-      }
-    }
-  }
-}
+std::string DatabaseAccountingBackend::last_error() const { return worker_.last_error(); }
 
 }  // namespace mpx::dispatcher

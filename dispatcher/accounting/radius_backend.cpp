@@ -1,11 +1,9 @@
-// The RADIUS back-end's settings, queue and worker thread. Records are sent in arrival order; the
-// front record stays in the queue until the server answers it (or it is dropped for a reason of
-// its own), so a server outage never loses it.
+// The RADIUS back-end's settings and its "send one record"; the queueing, spooling and retrying are
+// the shared DeliveryWorker's.
 #include "dispatcher/accounting/radius_backend.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <system_error>
 #include <utility>
 
@@ -61,147 +59,67 @@ RadiusRecord radius_record(const protocol::SessionStatistics& session) {
                       protocol::to_json(session)};
 }
 
+RadiusRecordDelivery::RadiusRecordDelivery(std::unique_ptr<RadiusClient> client)
+    : client_(std::move(client)) {}
+
+DeliveryResult RadiusRecordDelivery::deliver(const AccountingRow& row) {
+  auto session = protocol::session_statistics_from_json(row.info);
+  if (!session) {
+    return DeliveryResult{DeliveryOutcome::rejected,
+                          "not a session's statistics: " + session.error().message};
+  }
+  auto result = client_->send(radius_attributes(session.value()));
+  if (!result) {
+    return DeliveryResult{DeliveryOutcome::rejected, result.error().message};
+  }
+  switch (result.value().outcome) {
+    case RadiusSendOutcome::accepted:
+      return {};
+    case RadiusSendOutcome::refused:
+      return DeliveryResult{DeliveryOutcome::rejected, result.value().detail};
+    case RadiusSendOutcome::timed_out:
+      break;
+  }
+  return DeliveryResult{DeliveryOutcome::retry, result.value().detail};
+}
+
+namespace {
+
+DeliveryWorkerSettings worker_settings(const RadiusBackendSettings& settings) {
+  return DeliveryWorkerSettings{"radius", settings.queue_limit, settings.retry_initial,
+                                settings.retry_max};
+}
+
+}  // namespace
+
 RadiusAccountingBackend::RadiusAccountingBackend(std::unique_ptr<RadiusClient> client,
                                                  RadiusBackendSettings settings,
                                                  DeliveredCallback delivered)
-    : client_(std::move(client)), settings_(std::move(settings)), delivered_(std::move(delivered)) {
-  worker_ = std::thread([this] { run(); });
-}
+    : RadiusAccountingBackend(std::move(client), std::move(settings), nullptr,
+                              std::move(delivered)) {}
 
-RadiusAccountingBackend::~RadiusAccountingBackend() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (worker_.joinable()) {
-    worker_.join();
-  }
-  for (const auto& record : queue_) {
-    spdlog::error("radius accounting: not delivered at shutdown, call_id {}: {}", record.call_id,
-                  record.info);
-  }
-}
+RadiusAccountingBackend::RadiusAccountingBackend(std::unique_ptr<RadiusClient> client,
+                                                 RadiusBackendSettings settings,
+                                                 std::unique_ptr<RecordSpool> spool,
+                                                 DeliveredCallback delivered)
+    : worker_(worker_settings(settings), std::make_unique<RadiusRecordDelivery>(std::move(client)),
+              std::move(spool), std::move(delivered)) {}
 
 void RadiusAccountingBackend::record(const protocol::SessionStatistics& session) {
-  enqueue(radius_record(session));
-}
-
-void RadiusAccountingBackend::enqueue(RadiusRecord record) {
-  {
-    std::lock_guard lock(mutex_);
-    if (queue_.size() >= settings_.queue_limit) {
-      ++counters_.dropped;
-      spdlog::error("radius accounting: queue full ({} records), record dropped, call_id {}: {}",
-                    queue_.size(), record.call_id, record.info);
-      return;
-    }
-    queue_.push_back(std::move(record));
-  }
-  wake_.notify_one();
+  // The spool's record: the key and the statistics JSON, from which the attributes are rebuilt.
+  worker_.enqueue(AccountingRow{session.call_id, session.from_tag, session.to_tag,
+                                protocol::to_json(session)});
 }
 
 bool RadiusAccountingBackend::wait_until_idle(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  return idle_.wait_for(lock, timeout, [this] { return queue_.empty() && !busy_; });
+  return worker_.wait_until_idle(timeout);
 }
 
 RadiusAccountingBackend::Counters RadiusAccountingBackend::counters() const {
-  std::lock_guard lock(mutex_);
-  return counters_;
+  const auto counters = worker_.counters();
+  return Counters{counters.delivered + counters.duplicates, counters.dropped};
 }
 
-std::string RadiusAccountingBackend::last_error() const {
-  std::lock_guard lock(mutex_);
-  return last_error_;
-}
-
-void RadiusAccountingBackend::note_error(const std::string& message) {
-  std::lock_guard lock(mutex_);
-  // One line per new problem, not one per retry.
-  if (message != last_error_) {
-    spdlog::error("radius accounting: {}", message);
-  }
-  last_error_ = message;
-}
-
-bool RadiusAccountingBackend::sleep_unless_stopped(std::chrono::milliseconds delay) {
-  std::unique_lock lock(mutex_);
-  return !wake_.wait_for(lock, delay, [this] { return stopping_; });
-}
-
-void RadiusAccountingBackend::run() {
-  auto backoff = settings_.retry_initial;
-  while (true) {
-    RadiusRecord record;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) {
-        return;  // stopping, nothing left
-      }
-      record = queue_.front();
-      busy_ = true;
-    }
-    auto finish = [&](bool sent) {
-      std::lock_guard lock(mutex_);
-      queue_.pop_front();
-      if (sent) {
-        ++counters_.sent;
-      } else {
-        ++counters_.dropped;
-      }
-      busy_ = false;
-      if (queue_.empty()) {
-        idle_.notify_all();
-      }
-    };
-
-    auto result = client_->send(record.attributes);
-    if (!result) {
-      spdlog::error("radius accounting: record dropped ({}), call_id {}: {}",
-                    result.error().message, record.call_id, record.info);
-      finish(false);
-      continue;
-    }
-    switch (result.value().outcome) {
-      case RadiusSendOutcome::accepted: {
-        bool recovered = false;
-        {
-          std::lock_guard lock(mutex_);
-          recovered = !last_error_.empty();
-          last_error_.clear();
-        }
-        if (recovered) {
-          spdlog::info("radius accounting: {} answers again", client_->server());
-        }
-        backoff = settings_.retry_initial;
-        if (delivered_) {
-          delivered_(record);
-        }
-        finish(true);
-        break;
-      }
-      case RadiusSendOutcome::refused:
-        note_error(result.value().detail);
-        spdlog::error("radius accounting: record dropped ({}), call_id {}: {}",
-                      result.value().detail, record.call_id, record.info);
-        finish(false);
-        break;
-      case RadiusSendOutcome::timed_out: {
-        note_error(result.value().detail + "; the record waits and is retried");
-        {
-          std::lock_guard lock(mutex_);
-          busy_ = false;
-        }
-        if (!sleep_unless_stopped(backoff)) {
-          return;
-        }
-        backoff = std::min(backoff * 2, settings_.retry_max);
-        break;
-      }
-    }
-  }
-}
+std::string RadiusAccountingBackend::last_error() const { return worker_.last_error(); }
 
 }  // namespace mpx::dispatcher

@@ -2,41 +2,38 @@
 // (Acct-Status-Type Update, as MediaProxy sends) per ended session, with MediaProxy's attributes
 // (radius_attributes.hpp), through radcli (radius_client.hpp).
 //
-// record() never blocks on the network: it maps the session to its attribute list and appends a
-// RadiusRecord to a bounded in-memory queue; one worker thread owns the RadiusClient and sends
-// records in order. A record whose request times out (or cannot be sent) stays at the front of the
-// queue and is retried with a capped back-off, so a RADIUS server that is down loses nothing while
-// the queue has room; a record the server refuses (bad authenticator, i.e. a wrong secret) or that
-// radcli cannot encode is logged in full and dropped; a record that finds the queue full is logged
-// in full and dropped. Errors are logged once per distinct error, not once per retry. At shutdown
-// the worker sends what the server still takes, stops at the first timeout, and the records left
-// are logged in full.
+// A thin adapter on the shared DeliveryWorker (delivery_worker.hpp: spool writer and delivery
+// threads, back-off, counters, failure/recovery log lines); what is its own is how to send one
+// record: the statistics JSON (the spool's `info`) is decoded, mapped to MediaProxy's attributes
+// and sent. An Accounting-Response is `delivered`; a timeout or a network error is `retry` (the
+// record waits, in order); an answer that is not a response (bad authenticator: a wrong secret) or
+// a record radcli cannot encode is `rejected` (logged in full, dropped), as before the spool.
 //
-// Durable spool (issue 8 item 4): the shape matches DatabaseAccountingBackend so the spool can sit
-// in front of this class the same way. The seam is enqueue(): the spool appends each record to disk
-// first (RadiusRecord carries the statistics JSON, from which radius_record() rebuilds it) and
-// feeds enqueue(), on start-up with the records a previous run left; the delivered callback tells
-// it which record to delete. RADIUS has no idempotent insert: a crash between the server's answer
-// and the spool's delete sends that record again (the server's accounting keys on Acct-Session-Id
-// plus Sip-From-Tag/Sip-To-Tag, so a CDR store that upserts on them stores it once).
+// Durable spool (issue 8 items 3-4): records go through <spool dir>/radius, the same record files
+// as the database's, and each file is deleted right after the server's Accounting-Response. RADIUS
+// has no idempotent insert: a crash between the server's answer and the delete (a few
+// microseconds, no fsync on the delete path) sends that record once more after the restart; so
+// does a response lost on the network after the server logged the request (radcli then times out
+// and the worker retries). A FreeRADIUS that stores accounting through rlm_sql keeps one row: its
+// default acct_unique policy hashes User-Name, Acct-Session-Id and NAS-IP-Address (identical in a
+// replay) into Acct-Unique-Session-Id, and its Interim-Update query (Acct-Status-Type 3 is what
+// MediaProxy sends) updates the row with that id before inserting one. (Not tested here: the
+// integration test reads FreeRADIUS's detail file, which logs every request, replays included.)
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/config/config.hpp"
 #include "common/protocol/session_statistics.hpp"
 #include "common/result.hpp"
 #include "dispatcher/accounting/accounting.hpp"
+#include "dispatcher/accounting/accounting_spool.hpp"
+#include "dispatcher/accounting/delivery_worker.hpp"
 #include "dispatcher/accounting/radius_attributes.hpp"
 #include "dispatcher/accounting/radius_client.hpp"
 
@@ -69,50 +66,46 @@ struct RadiusRecord {
 
 RadiusRecord radius_record(const protocol::SessionStatistics& session);
 
+// The "send one record" half of the RADIUS back-end, on the worker's delivery thread.
+class RadiusRecordDelivery final : public RecordDelivery {
+ public:
+  explicit RadiusRecordDelivery(std::unique_ptr<RadiusClient> client);
+  DeliveryResult deliver(const AccountingRow& row) override;
+  std::string target() const override { return client_->server(); }
+
+ private:
+  std::unique_ptr<RadiusClient> client_;
+};
+
 class RadiusAccountingBackend final : public AccountingBackend {
  public:
   struct Counters {
     std::uint64_t sent = 0;
     std::uint64_t dropped = 0;
   };
-  // Called on the worker thread after each record leaves the queue because the server answered.
-  using DeliveredCallback = std::function<void(const RadiusRecord&)>;
+  // Called on the delivery thread after each record the server answered.
+  using DeliveredCallback = DeliveryWorker::DeliveredCallback;
 
-  // Starts the worker thread (start it after daemonizing: threads do not survive fork).
+  // Starts the worker threads (start it after daemonizing: threads do not survive fork). Memory
+  // only.
   RadiusAccountingBackend(std::unique_ptr<RadiusClient> client, RadiusBackendSettings settings,
                           DeliveredCallback delivered = nullptr);
-  ~RadiusAccountingBackend() override;
-  RadiusAccountingBackend(const RadiusAccountingBackend&) = delete;
-  RadiusAccountingBackend& operator=(const RadiusAccountingBackend&) = delete;
+  // The same, durable: records go through `spool` (records of a previous run are sent first).
+  RadiusAccountingBackend(std::unique_ptr<RadiusClient> client, RadiusBackendSettings settings,
+                          std::unique_ptr<RecordSpool> spool, DeliveredCallback delivered = nullptr);
 
   const char* name() const override { return "radius"; }
+  // Never waits for the disk or the network.
   void record(const protocol::SessionStatistics& session) override;
-  void enqueue(RadiusRecord record);
 
-  // True once the queue is empty and no record is being sent (false on timeout).
+  // True once every record was spooled and sent (or dropped) (false on timeout).
   bool wait_until_idle(std::chrono::milliseconds timeout);
   Counters counters() const;
   // The last delivery error, "" while all is well.
   std::string last_error() const;
 
  private:
-  void run();
-  void note_error(const std::string& message);
-  bool sleep_unless_stopped(std::chrono::milliseconds delay);
-
-  std::unique_ptr<RadiusClient> client_;  // worker thread only
-  RadiusBackendSettings settings_;
-  DeliveredCallback delivered_;
-
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable idle_;
-  std::deque<RadiusRecord> queue_;
-  bool busy_ = false;
-  bool stopping_ = false;
-  Counters counters_;
-  std::string last_error_;
-  std::thread worker_;
+  DeliveryWorker worker_;
 };
 
 }  // namespace mpx::dispatcher

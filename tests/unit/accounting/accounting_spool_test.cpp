@@ -203,11 +203,13 @@ TEST(AccountingSpool, DirectoryPerBackendFromTheDispatcherOptions) {
   auto settings = accounting_spool_settings(dispatcher, "/run/mpx", "database");
   EXPECT_EQ(settings.directory, std::filesystem::path("/run/mpx/accounting-spool/database"));
   EXPECT_EQ(settings.max_records, 100000U);
+  EXPECT_FALSE(settings.durable_removal);  // the database's key makes a replay harmless
   dispatcher.accounting_spool_dir = "/var/spool/mpx";
   dispatcher.accounting_spool_max_records = 7;
   settings = accounting_spool_settings(dispatcher, "/run/mpx", "radius");
   EXPECT_EQ(settings.directory, std::filesystem::path("/var/spool/mpx/radius"));
   EXPECT_EQ(settings.max_records, 7U);
+  EXPECT_TRUE(settings.durable_removal);  // RADIUS has no idempotent key: no resurrected files
 }
 
 // Not a pass/fail threshold (disks differ): reports what a durable append costs here.

@@ -2,11 +2,13 @@
 // cannot be opened wait on disk and each arrives exactly once when it comes back; a dispatcher
 // restart in the middle of the outage (back-end destroyed, a new one on the same spool) loses and
 // doubles nothing; a record already stored (a crash between the insert and the spool's delete) is
-// not doubled; the spool is empty once everything is delivered.
+// not doubled; the spool is empty once everything is delivered. record() only enqueues: the spool
+// append happens on the back-end's writer thread.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "dispatcher/accounting/accounting_spool.hpp"
 #include "dispatcher/accounting/database_backend.hpp"
@@ -91,6 +93,11 @@ TEST(DatabaseAccountingSpool, OutageThenRecoveryDeliversEachRecordExactlyOnce) {
     backend.record(ended_call(n));
   }
   EXPECT_FALSE(backend.wait_until_idle(300ms));
+  // The writer thread spools behind record(); all 20 reach the disk while the database is down.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (outage.spooled_files() < 20U && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
   EXPECT_EQ(outage.spooled_files(), 20U) << "every record is on disk while the database is down";
   std::filesystem::create_directory(outage.db_dir);
   for (int n = 21; n <= 25; ++n) {
@@ -162,6 +169,11 @@ TEST(DatabaseAccountingSpool, FullSpoolRefusesAndCountsTheRecord) {
   DatabaseAccountingBackend backend(outage.settings(), std::move(opened).value());
   for (int n = 1; n <= 5; ++n) {
     backend.record(ended_call(n));
+  }
+  // The spool writer works behind record(): wait for it to have refused the last two.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (backend.counters().dropped < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
   }
   EXPECT_EQ(backend.counters().dropped, 2U);
   EXPECT_EQ(outage.spooled_files(), 3U);
