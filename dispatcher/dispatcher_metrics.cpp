@@ -8,8 +8,39 @@ using metrics::family;
 using metrics::MetricFamily;
 using metrics::MetricType;
 
+namespace {
+
+void add_accounting(std::vector<MetricFamily>& out, const AccountingStatuses& statuses) {
+  if (statuses.empty()) {
+    return;
+  }
+  auto records = family("mpx_dispatcher_accounting_records_total",
+                        "Accounting records by back-end and outcome (duplicate: the target "
+                        "already had it).",
+                        MetricType::counter);
+  auto backlog = family("mpx_dispatcher_accounting_backlog",
+                        "Accounting records waiting for their back-end (spooled or in memory).",
+                        MetricType::gauge);
+  auto up = family("mpx_dispatcher_accounting_up",
+                   "1 while the back-end's target takes records, 0 while it fails.",
+                   MetricType::gauge);
+  for (const auto& [name, status] : statuses) {
+    records.add(as_value(status.delivered), {{"backend", name}, {"outcome", "delivered"}})
+        .add(as_value(status.duplicates), {{"backend", name}, {"outcome", "duplicate"}})
+        .add(as_value(status.dropped), {{"backend", name}, {"outcome", "dropped"}});
+    backlog.add(as_value(status.backlog), {{"backend", name}});
+    up.add(status.failing ? 0.0 : 1.0, {{"backend", name}});
+  }
+  out.push_back(std::move(records));
+  out.push_back(std::move(backlog));
+  out.push_back(std::move(up));
+}
+
+}  // namespace
+
 std::vector<MetricFamily> dispatcher_metrics(const DispatcherCore& core,
-                                             const ModuleServer* module) {
+                                             const ModuleServer* module,
+                                             const AccountingStatuses& accounting) {
   std::vector<MetricFamily> out;
   const auto relays = core.relays().all();
   out.push_back(family("mpx_dispatcher_relays", "Relays connected.", MetricType::gauge)
@@ -36,6 +67,7 @@ std::vector<MetricFamily> dispatcher_metrics(const DispatcherCore& core,
   out.push_back(std::move(relay_sessions));
   out.push_back(std::move(relay_reported));
   out.push_back(std::move(relay_bps));
+  add_accounting(out, accounting);
   if (module == nullptr) {
     return out;
   }

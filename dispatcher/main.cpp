@@ -171,7 +171,10 @@ int main(int argc, char** argv) {
   if (const auto& listen = config.dispatcher.listen_metrics) {
     auto created = mpx::metrics::MetricsServer::create(
         io.get_executor(), {listen->ip.value_or(boost::asio::ip::address_v4::any()), listen->port},
-        [&service] { return mpx::dispatcher::dispatcher_metrics(service.core(), service.module_server()); });
+        [&service, &accounting] {
+          return mpx::dispatcher::dispatcher_metrics(service.core(), service.module_server(),
+                                                     accounting.statuses());
+        });
     if (!created) {
       management.value()->stop();
       service.stop();

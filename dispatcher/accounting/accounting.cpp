@@ -29,4 +29,14 @@ void Accounting::record(const protocol::SessionStatistics& session) {
   }
 }
 
+AccountingStatuses Accounting::statuses() const {
+  AccountingStatuses out;
+  for (const auto& backend : backends_) {
+    if (auto status = backend->status()) {
+      out.emplace_back(backend->name(), *status);
+    }
+  }
+  return out;
+}
+
 }  // namespace mpx::dispatcher

@@ -6,8 +6,11 @@
 // radius_backend.hpp, both thin adapters on the shared delivery_worker.hpp (spool, retries).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -16,6 +19,18 @@
 
 namespace mpx::dispatcher {
 
+// What a back-end that delivers somewhere reports for metrics: records delivered (or found
+// already there), dropped, waiting, and whether its target is failing now.
+struct AccountingBackendStatus {
+  std::uint64_t delivered = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t dropped = 0;
+  std::size_t backlog = 0;
+  bool failing = false;
+};
+
+using AccountingStatuses = std::vector<std::pair<std::string, AccountingBackendStatus>>;
+
 class AccountingBackend {
  public:
   virtual ~AccountingBackend() = default;
@@ -23,6 +38,8 @@ class AccountingBackend {
   // Takes the record; must return quickly (queue it if delivery can be slow). May throw: the
   // fan-out logs the exception and carries on with the other back-ends.
   virtual void record(const protocol::SessionStatistics& session) = 0;
+  // Thread-safe; nullopt for a back-end with nothing to report (the log).
+  virtual std::optional<AccountingBackendStatus> status() const { return std::nullopt; }
 };
 
 // Sends each record to every configured back-end, in the order they were added; one back-end's
@@ -32,6 +49,8 @@ class Accounting {
   void add(std::unique_ptr<AccountingBackend> backend);
   void record(const protocol::SessionStatistics& session);
   std::size_t backend_count() const { return backends_.size(); }
+  // The status of every back-end that reports one, by name, in the order they were added.
+  AccountingStatuses statuses() const;
 
  private:
   std::vector<std::unique_ptr<AccountingBackend>> backends_;

@@ -124,4 +124,8 @@ DatabaseAccountingBackend::Counters DatabaseAccountingBackend::counters() const 
 
 std::string DatabaseAccountingBackend::last_error() const { return worker_.last_error(); }
 
+std::optional<AccountingBackendStatus> DatabaseAccountingBackend::status() const {
+  return worker_.status();
+}
+
 }  // namespace mpx::dispatcher

@@ -77,6 +77,7 @@ class DatabaseAccountingBackend final : public AccountingBackend {
   // True once every row was spooled and delivered (or dropped) (false on timeout).
   bool wait_until_idle(std::chrono::milliseconds timeout);
   Counters counters() const;
+  std::optional<AccountingBackendStatus> status() const override;
   // The last connection or table error, "" while all is well (for tests and diagnostics).
   std::string last_error() const;
 

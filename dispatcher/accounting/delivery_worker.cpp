@@ -166,6 +166,12 @@ std::size_t DeliveryWorker::backlog() const {
   return inbox_.size() + queue_.size();
 }
 
+AccountingBackendStatus DeliveryWorker::status() const {
+  const std::lock_guard lock(mutex_);
+  return AccountingBackendStatus{counters_.delivered, counters_.duplicates, counters_.dropped,
+                                 inbox_.size() + queue_.size(), failing_};
+}
+
 void DeliveryWorker::note_failure(const std::string& detail) {
   std::lock_guard lock(mutex_);
   ++failed_attempts_;

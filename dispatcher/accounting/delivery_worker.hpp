@@ -38,6 +38,7 @@
 #include <string>
 #include <thread>
 
+#include "dispatcher/accounting/accounting.hpp"
 #include "dispatcher/accounting/accounting_spool.hpp"
 #include "dispatcher/accounting/database_writer.hpp"
 
@@ -122,6 +123,8 @@ class DeliveryWorker {
   std::string last_error() const;
   // Records waiting (inbox and delivery queue).
   std::size_t backlog() const;
+  // All of the above at once, for metrics.
+  AccountingBackendStatus status() const;
 
  private:
   struct Queued {

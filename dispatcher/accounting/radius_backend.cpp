@@ -122,4 +122,8 @@ RadiusAccountingBackend::Counters RadiusAccountingBackend::counters() const {
 
 std::string RadiusAccountingBackend::last_error() const { return worker_.last_error(); }
 
+std::optional<AccountingBackendStatus> RadiusAccountingBackend::status() const {
+  return worker_.status();
+}
+
 }  // namespace mpx::dispatcher

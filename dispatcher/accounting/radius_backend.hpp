@@ -101,6 +101,7 @@ class RadiusAccountingBackend final : public AccountingBackend {
   // True once every record was spooled and sent (or dropped) (false on timeout).
   bool wait_until_idle(std::chrono::milliseconds timeout);
   Counters counters() const;
+  std::optional<AccountingBackendStatus> status() const override;
   // The last delivery error, "" while all is well.
   std::string last_error() const;
 

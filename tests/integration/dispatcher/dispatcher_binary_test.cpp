@@ -110,10 +110,11 @@ TEST(DispatcherBinary, ManagementInterfaceAnswersFromTheRelays) {
 }
 
 // [Dispatcher] listen_metrics: the Prometheus endpoint counts the module's requests and their
-// answer times, and lists the relays.
-TEST(DispatcherBinary, MetricsEndpointCountsModuleRequestsAndRelays) {
+// answer times, lists the relays, and says what the accounting back-end delivered.
+TEST(DispatcherBinary, MetricsEndpointCountsModuleRequestsRelaysAndAccounting) {
   const std::uint16_t metrics_port = free_port();
-  DaemonFiles setup("listen_metrics = 127.0.0.1:" + std::to_string(metrics_port));
+  DaemonFiles setup("listen_metrics = 127.0.0.1:" + std::to_string(metrics_port) +
+                    "\naccounting = database");
   mpx::test::Child daemon(setup.argv(), (setup.dir.path() / "daemon.log").string());
   ASSERT_TRUE(DispatcherHarness::eventually([&] { return ready(daemon); })) << daemon.log();
   ScriptedRelay relay("127.0.0.2", healthy_relay("127.0.0.2"));
@@ -124,20 +125,40 @@ TEST(DispatcherBinary, MetricsEndpointCountsModuleRequestsAndRelays) {
   EXPECT_EQ(module.ask(opensips_request("use_media_proxy/1-INVITE-update-request.req")),
             "127.0.0.2 40002");
   EXPECT_EQ(module.ask("bogus\r\n\r\n"), "error");
+  EXPECT_EQ(module.ask(opensips_request("use_media_proxy/3-BYE-remove.req")), "removed");
 
-  boost::asio::io_context io;
-  tcp::socket scrape(io);
-  scrape.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), metrics_port));
-  boost::asio::write(scrape, boost::asio::buffer(std::string("GET /metrics HTTP/1.0\r\n\r\n")));
+  const auto scrape = [&] {
+    boost::asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), metrics_port));
+    boost::asio::write(socket, boost::asio::buffer(std::string("GET /metrics HTTP/1.0\r\n\r\n")));
+    std::string text;
+    boost::system::error_code ec;
+    boost::asio::read(socket, boost::asio::dynamic_buffer(text), ec);
+    return text;
+  };
+  const std::string delivered =
+      "\nmpx_dispatcher_accounting_records_total{backend=\"database\",outcome=\"delivered\"} 1\n";
   std::string text;
-  boost::system::error_code ec;
-  boost::asio::read(scrape, boost::asio::dynamic_buffer(text), ec);
+  EXPECT_TRUE(DispatcherHarness::eventually([&] {
+    text = scrape();
+    return text.find(delivered) != std::string::npos;
+  })) << text;
   EXPECT_EQ(text.rfind("HTTP/1.0 200 OK", 0), 0U) << text;
+  EXPECT_NE(text.find("\nmpx_dispatcher_accounting_backlog{backend=\"database\"} 0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nmpx_dispatcher_accounting_up{backend=\"database\"} 1\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("\nmpx_dispatcher_relays 1\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\nmpx_dispatcher_relay_sessions{relay=\"127.0.0.2\"} 1\n"),
+  EXPECT_NE(text.find("\nmpx_dispatcher_relay_sessions{relay=\"127.0.0.2\"} 0\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\nmpx_dispatcher_module_requests_total{command=\"update\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nmpx_dispatcher_module_requests_total{command=\"remove\"} 1\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\nmpx_dispatcher_module_requests_total{command=\"other\"} 1\n"),
@@ -146,7 +167,7 @@ TEST(DispatcherBinary, MetricsEndpointCountsModuleRequestsAndRelays) {
   EXPECT_NE(text.find("\nmpx_dispatcher_module_errors_total{kind=\"error_answer\"} 1\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("\nmpx_dispatcher_module_answer_seconds_count 2\n"), std::string::npos)
+  EXPECT_NE(text.find("\nmpx_dispatcher_module_answer_seconds_count 3\n"), std::string::npos)
       << text;
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
