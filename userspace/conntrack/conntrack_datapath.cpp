@@ -200,37 +200,38 @@ Result<EntrySnapshot> ConntrackDatapath::read_own(const Flow& flow) {
   return *entry.value();
 }
 
-std::string ConntrackDatapath::rejection(const Flow& flow, const std::vector<Flow>& pending) const {
+std::string ConntrackDatapath::rejection(const Flow& flow, const Pending& pending) const {
   if (!all_ipv4(flow)) {
     return "IPv4 endpoints only";
   }
   if (flow.caller_local == flow.callee_local) {
     return "caller_local and callee_local must differ";
   }
-  const auto clash = [&flow](const Flow& other) -> std::string {
-    if (key_of(other) == key_of(flow)) {
-      return "a flow from this caller to this port is installed";
-    }
-    // The same reply tuple would make the EEXIST recovery delete the other flow's entry.
-    if (other.callee_remote == flow.callee_remote && other.callee_local == flow.callee_local) {
-      return "its callee side is used by the installed flow " + describe(other);
-    }
-    return "";
-  };
-  if (installed_.count(key_of(flow)) != 0) {
+  const Key key = key_of(flow);
+  if (installed_.contains(key) || pending.keys.contains(key)) {
     return "a flow from this caller to this port is installed";
   }
-  for (const auto& [key, other] : installed_) {
-    if (auto why = clash(other.flow); !why.empty()) {
-      return why;
-    }
+  // The same reply tuple would make the EEXIST recovery delete the other flow's entry.
+  const CalleeSide callee{flow.callee_remote, flow.callee_local};
+  if (const auto used = callee_index_.find(callee); used != callee_index_.end()) {
+    return "its callee side is used by the installed flow " +
+           describe(installed_.at(used->second).flow);
   }
-  for (const auto& other : pending) {
-    if (auto why = clash(other); !why.empty()) {
-      return why;
-    }
+  if (pending.callee_sides.contains(callee)) {
+    return "its callee side is used by another flow of this batch";
   }
   return "";
+}
+
+void ConntrackDatapath::remember(const Flow& flow, const FlowCounters& last) {
+  const Key key = key_of(flow);
+  installed_.emplace(key, Installed{flow, last});
+  callee_index_.emplace(CalleeSide{flow.callee_remote, flow.callee_local}, key);
+}
+
+void ConntrackDatapath::forget(std::map<Key, Installed>::iterator it) {
+  callee_index_.erase(CalleeSide{it->second.flow.callee_remote, it->second.flow.callee_local});
+  installed_.erase(it);
 }
 
 Result<void> ConntrackDatapath::create_and_verify(const Flow& flow) {
@@ -244,12 +245,12 @@ Result<void> ConntrackDatapath::create_and_verify(const Flow& flow) {
     (void)table_.destroy(flow.caller_remote, flow.caller_local);
     return Error{flow_error("install", flow, "read-back check failed: " + entry.error().message)};
   }
-  installed_.emplace(key_of(flow), Installed{flow, FlowCounters{}});
+  remember(flow, FlowCounters{});
   return outcome::success();
 }
 
 Result<void> ConntrackDatapath::install(const Flow& flow) {
-  if (auto why = rejection(flow, {}); !why.empty()) {
+  if (auto why = rejection(flow, Pending{}); !why.empty()) {
     return Error{flow_error("install", flow, why)};
   }
   return create_and_verify(flow);
@@ -258,15 +259,18 @@ Result<void> ConntrackDatapath::install(const Flow& flow) {
 std::vector<Result<void>> ConntrackDatapath::install_batch(std::span<const Flow> flows) {
   std::vector<Result<void>> results(flows.size(), outcome::success());
   std::vector<Flow> accepted;
+  Pending pending;
   std::vector<std::size_t> accepted_index;
   std::vector<conntrack::NatEntrySpec> specs;
   for (std::size_t i = 0; i < flows.size(); ++i) {
     const Flow& flow = flows[i];
-    if (auto why = rejection(flow, accepted); !why.empty()) {
+    if (auto why = rejection(flow, pending); !why.empty()) {
       results[i] = Error{flow_error("install", flow, why)};
       continue;
     }
     accepted.push_back(flow);
+    pending.keys.insert(key_of(flow));
+    pending.callee_sides.emplace(flow.callee_remote, flow.callee_local);
     accepted_index.push_back(i);
     specs.push_back({flow.caller_remote, flow.caller_local, flow.callee_remote, flow.callee_local,
                      options_.mark, static_cast<std::uint32_t>(options_.lease.count()), false});
@@ -314,7 +318,7 @@ std::vector<Result<void>> ConntrackDatapath::install_batch(std::span<const Flow>
       result = Error{flow_error("install", flow, "read-back check failed: " + wrong)};
       continue;
     }
-    installed_.emplace(key_of(flow), Installed{flow, FlowCounters{}});
+    remember(flow, FlowCounters{});
   }
   return results;
 }
@@ -351,7 +355,7 @@ std::vector<Result<FlowCounters>> ConntrackDatapath::remove_batch(std::span<cons
       doomed_index.push_back(i);
     }
     results[i] = final_counters;
-    installed_.erase(it.value());
+    forget(it.value());
   }
   if (doomed.empty()) {
     return results;
@@ -366,7 +370,7 @@ std::vector<Result<FlowCounters>> ConntrackDatapath::remove_batch(std::span<cons
       // Fall back to one request per entry; a missing entry is already gone.
       auto gone = table_.destroy(doomed[k].first, doomed[k].second);
       if (!gone) {
-        installed_.emplace(key_of(flows[i]), Installed{flows[i], results[i].value()});
+        remember(flows[i], results[i].value());
         results[i] = Error{flow_error("remove", flows[i], gone.error().message)};
       }
       continue;
@@ -374,7 +378,7 @@ std::vector<Result<FlowCounters>> ConntrackDatapath::remove_batch(std::span<cons
     const int error = deleted.value()[k];
     if (error != 0 && error != ENOENT) {
       // The entry is still there: keep the flow, as remove() does.
-      installed_.emplace(key_of(flows[i]), Installed{flows[i], results[i].value()});
+      remember(flows[i], results[i].value());
       results[i] = Error{flow_error(
           "remove", flows[i], "conntrack: delete failed: " + std::string(std::strerror(error)))};
     }
@@ -422,7 +426,7 @@ Result<FlowCounters> ConntrackDatapath::remove(const Flow& flow) {
       return Error{flow_error("remove", flow, gone.error().message)};
     }
   }
-  installed_.erase(it.value());
+  forget(it.value());
   return final_counters;
 }
 

@@ -722,6 +722,22 @@ TEST_F(ConntrackLabTest, InvalidRequestsAreErrorsThatNameTheFlow) {
   EXPECT_NE(clash.error().message.find("callee side"), std::string::npos) << clash.error().message;
   EXPECT_EQ(datapath_->flows(), std::vector<Flow>{flow});
 
+  // Removing the flow frees its callee side for another caller port.
+  const Flow moved = lab_flow(static_cast<std::uint16_t>(kCallerPort + 1));
+  ASSERT_TRUE(datapath_->remove(flow).has_value());
+  ASSERT_TRUE(datapath_->install(moved).has_value());
+  ASSERT_TRUE(datapath_->remove(moved).has_value());
+  // Within one batch the first flow to a callee side is installed, the second refused.
+  const std::vector<Flow> batch{flow, moved};
+  const auto results = datapath_->install_batch(batch);
+  ASSERT_EQ(results.size(), 2U);
+  EXPECT_TRUE(results[0].has_value());
+  ASSERT_FALSE(results[1].has_value());
+  EXPECT_NE(results[1].error().message.find("callee side"), std::string::npos)
+      << results[1].error().message;
+  EXPECT_EQ(datapath_->flows(), std::vector<Flow>{flow});
+  EXPECT_TRUE(datapath_->remove(flow).has_value());
+
   auto bad_options = ConntrackDatapath::open({kMark, 0s, 5});
   ASSERT_FALSE(bad_options.has_value());
   EXPECT_NE(bad_options.error().message.find("lease"), std::string::npos);
