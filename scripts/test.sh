@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, and runs every test through ctest
-# (labels: unit, bpf, integration, e2e; fuzz runs carry unit;fuzz). Ends with ctest's summary.
+# (labels: unit, bpf, integration, e2e, bench; fuzz runs carry unit;fuzz). Ends with ctest's
+# summary.
 # Environment: MPX_BUILD_DIR (default build), MPX_SANITIZE=ON for an ASan+UBSan build,
 # CTEST_ARGS for extra ctest arguments (e.g. "-L unit").
 set -euo pipefail
