@@ -1,15 +1,19 @@
 // mpx-relay entry point (compat spec 5.1, 5.13): configuration, the relay's address, the open
-// file limit, the datapath ([Relay] datapath: conntrack prepares the network namespace and
-// removes its own leftovers, userspace needs nothing), TLS, daemonizing and the PID file, then
-// the event loop: media sockets, sessions and the links to every dispatcher.
+// file limit, the datapath ([Relay] datapath: conntrack prepares the network namespace, xdp and
+// tc load and attach their programs, userspace needs nothing; the kernel datapaths re-adopt the
+// flows of the sessions their state file lets them recover and remove the others), TLS,
+// daemonizing and the PID file, then the event loop: media sockets, sessions and the links to
+// every dispatcher.
 // Signals: SIGHUP drains (new sessions refused, exit once the last one ends), SIGINT/SIGTERM
 // expire every session, report its statistics, remove every flow and exit; SIGUSR1 toggles DEBUG.
+// A clean exit deletes the state file (nothing is left to recover).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <functional>
@@ -25,6 +29,7 @@
 #include "relay/link/dispatcher_links.hpp"
 #include "relay/link/link_options.hpp"
 #include "common/metrics/metrics_server.hpp"
+#include "relay/recovery/state_file.hpp"
 #include "relay/service/relay_metrics.hpp"
 #include "relay/service/relay_service.hpp"
 #include "relay/system/file_limit.hpp"
@@ -57,7 +62,8 @@ struct ConntrackParts {
 
 // The XDP or TC datapath: the program forwards routed traffic (its fib lookup needs
 // ip_forward), attaches to bpf_interfaces and pins its maps under bpf_pin_path. Flows a
-// previous instance left (a crash, or a restart) are removed: this relay recovers no sessions.
+// previous instance left (a crash, or a restart) are adopted(): recover_previous_relay() below
+// re-adopts those of the sessions it recovers and removes the others.
 mpx::Result<std::unique_ptr<mpx::datapath::BpfDatapath>> open_bpf_datapath(
     const mpx::config::RelayConfig& relay) {
   if (auto forwarding = mpx::datapath::write_sysctl("net.ipv4.ip_forward", "1"); !forwarding) {
@@ -79,17 +85,59 @@ mpx::Result<std::unique_ptr<mpx::datapath::BpfDatapath>> open_bpf_datapath(
   if (!opened) {
     return mpx::Error{"eBPF datapath: " + opened.error().message};
   }
-  auto& datapath = *opened.value();
-  if (const auto adopted = datapath.adopted(); !adopted.empty()) {
-    std::size_t removed = 0;
-    for (const auto& result : datapath.remove_batch(adopted)) {
-      removed += result ? 1U : 0U;
-    }
-    spdlog::warn("eBPF datapath: removed {} flow(s) a previous relay left in {}", removed,
-                 relay.bpf_pin_path.string());
-  }
-  spdlog::info("eBPF datapath: {}", datapath.attach_mode());
+  spdlog::info("eBPF datapath: {}", opened.value()->attach_mode());
   return std::move(opened).value();
+}
+
+// A kernel datapath's flows as the restart recovery sees them: which flows a previous instance
+// left, how to take one over and how to remove the others.
+struct LeftoverFlows {
+  std::string name;   // the datapath ("xdp", "tc", "conntrack")
+  std::string where;  // for the log: the pin directory, the conntrack mark
+  std::function<std::vector<mpx::datapath::Flow>()> installed;
+  std::function<mpx::Result<void>(const mpx::datapath::Flow&)> claim;
+  std::function<std::size_t(const std::vector<mpx::datapath::Flow>&)> remove;  // how many went
+};
+
+// Restart without cutting calls (issue 5 point 4): the sessions of the previous instance's state
+// file whose flows the kernel still holds are re-created; every other flow it left is removed.
+// A missing or unusable state file recovers nothing (and says why).
+void recover_previous_relay(mpx::relay::service::RelayService& service,
+                            const LeftoverFlows& kernel, const std::filesystem::path& state_file) {
+  mpx::relay::service::RecoveryReport report;
+  auto loaded = mpx::relay::recovery::read_state_file(state_file);
+  if (!loaded) {
+    spdlog::error("state file unusable, no session recovered: {}", loaded.error().message);
+  } else if (loaded.value() && loaded.value()->datapath != kernel.name) {
+    spdlog::warn("state file {} was written with datapath {}, not {}: no session recovered",
+                 state_file.string(), loaded.value()->datapath, kernel.name);
+  } else if (loaded.value()) {
+    report = service.recover(*loaded.value(), kernel.claim);
+  }
+  std::vector<mpx::datapath::Flow> leftovers;
+  for (const auto& flow : kernel.installed()) {
+    if (std::find(report.flows.begin(), report.flows.end(), flow) == report.flows.end()) {
+      leftovers.push_back(flow);
+    }
+  }
+  if (!leftovers.empty()) {
+    spdlog::warn("{} datapath: removed {} flow(s) a previous relay left in {}", kernel.name,
+                 kernel.remove(leftovers), kernel.where);
+  }
+  if (loaded && loaded.value()) {
+    spdlog::info("restart: {} session(s) recovered, {} dropped; {} flow(s) re-adopted, {} removed",
+                 report.recovered.size(), report.dropped.size(), report.flows.size(),
+                 leftovers.size());
+  }
+}
+
+template <typename KernelDatapath>
+std::size_t remove_flows(KernelDatapath& datapath, const std::vector<mpx::datapath::Flow>& flows) {
+  std::size_t removed = 0;
+  for (const auto& result : datapath.remove_batch(flows)) {
+    removed += result ? 1U : 0U;
+  }
+  return removed;
 }
 
 }  // namespace
@@ -163,7 +211,9 @@ int main(int argc, char** argv) {
       return fail(reporter, "conntrack datapath: " + prepared.error().message);
     }
     conntrack.preparer.emplace(std::move(prepared).value());
-    auto opened = mpx::datapath::ConntrackDatapath::open();
+    mpx::datapath::ConntrackDatapath::Options options;
+    options.adopt_leftovers = true;  // recover_previous_relay() decides what stays
+    auto opened = mpx::datapath::ConntrackDatapath::open(options);
     if (!opened) {
       return fail(reporter, "conntrack datapath: " + opened.error().message);
     }
@@ -176,6 +226,15 @@ int main(int argc, char** argv) {
 
   auto settings =
       mpx::relay::service::service_settings(relay, relay_ip.value(), datapath->name());
+  // Only a kernel datapath's flows outlive the process: its sessions are worth persisting.
+  std::filesystem::path state_file;
+  if (bpf || conntrack.datapath) {
+    state_file = relay.state_file.is_absolute() ? relay.state_file
+                                                : cli.runtime_dir / relay.state_file;
+    std::error_code ignored;
+    std::filesystem::create_directories(state_file.parent_path(), ignored);
+    settings.state_file = state_file;
+  }
   if (conntrack.datapath) {
     // The conntrack lease must be re-armed in time (ConntrackDatapath's Lifetime).
     settings.engine.poll_interval =
@@ -184,6 +243,29 @@ int main(int argc, char** argv) {
   }
   mpx::relay::service::RelayService service(io.get_executor(), settings, sockets, *datapath);
   service_ptr = &service;
+  if (bpf) {
+    recover_previous_relay(
+        service,
+        LeftoverFlows{bpf->name(), relay.bpf_pin_path.string(), [&bpf] { return bpf->flows(); },
+                      [&bpf](const mpx::datapath::Flow& flow) { return bpf->claim_adopted(flow); },
+                      [&bpf](const std::vector<mpx::datapath::Flow>& flows) {
+                        return remove_flows(*bpf, flows);
+                      }},
+        state_file);
+  } else if (conntrack.datapath) {
+    auto& kernel = *conntrack.datapath;
+    recover_previous_relay(
+        service,
+        LeftoverFlows{kernel.name(), fmt::format("conntrack (mark {:#x})", kernel.options().mark),
+                      [&kernel] { return kernel.flows(); },
+                      [&kernel](const mpx::datapath::Flow& flow) {
+                        return kernel.claim_adopted(flow);
+                      },
+                      [&kernel](const std::vector<mpx::datapath::Flow>& flows) {
+                        return remove_flows(kernel, flows);
+                      }},
+        state_file);
+  }
   if (bpf) {
     service.set_datapath_details([&bpf] {
       return mpx::relay::service::DatapathDetails{bpf->attach_mode(), bpf->verdict_counters()};
@@ -284,6 +366,12 @@ int main(int argc, char** argv) {
   io.run();
   service_ptr = nullptr;
   service.set_links(nullptr);
+  // A clean stop ended every session: nothing is left to recover.
+  if (!state_file.empty()) {
+    if (auto removed = mpx::relay::recovery::remove_state_file(state_file); !removed) {
+      spdlog::warn("{}", removed.error().message);
+    }
+  }
   spdlog::info("{} stopped", kProgram);
   return 0;
 }

@@ -92,6 +92,8 @@ struct RelayConfig {
   std::vector<std::string> bpf_interfaces;             // mpx: where xdp/tc attach (ingress)
   XdpMode xdp_mode = XdpMode::native;                  // mpx
   std::filesystem::path bpf_pin_path = "/sys/fs/bpf/mpx-relay";  // mpx: bpffs dir for maps
+  // mpx: sessions persisted for a restart with a kernel datapath (relative: runtime directory)
+  std::filesystem::path state_file = "relay-state.json";
   bool operator==(const RelayConfig&) const = default;
 };
 

@@ -128,6 +128,9 @@ std::vector<OptionSpec> make_table() {
       {"Relay", "bpf_pin_path", "/sys/fs/bpf/mpx-relay",
        "a non-empty path on a bpffs (the eBPF datapath's maps are pinned there)", false,
        store(relay, &R::bpf_pin_path, parse_path)},  // mpx
+      {"Relay", "state_file", "relay-state.json",
+       "a non-empty path (relative: in the runtime directory)", false,
+       store(relay, &R::state_file, parse_path)},  // mpx
 
       // [Dispatcher]
       {"Dispatcher", "socket_path", "dispatcher.sock",

@@ -212,6 +212,90 @@ void MediaEngine::open_stream(const session::StreamOpened& opened, const Signali
                 opened.callee_local.to_string());
 }
 
+bool SubStreamRecovery::operator==(const SubStreamRecovery& other) const {
+  const auto same_counters = [](const datapath::FlowCounters& a, const datapath::FlowCounters& b) {
+    return a.caller_packets == b.caller_packets && a.caller_bytes == b.caller_bytes &&
+           a.callee_packets == b.callee_packets && a.callee_bytes == b.callee_bytes;
+  };
+  return installed == other.installed && same_counters(gone, other.gone) &&
+         caller_packets == other.caller_packets && caller_bytes == other.caller_bytes &&
+         callee_packets == other.callee_packets && callee_bytes == other.callee_bytes &&
+         caller_locked == other.caller_locked && callee_locked == other.callee_locked;
+}
+
+std::optional<StreamRecovery> MediaEngine::recovery_state(StreamId id) const {
+  const auto found = streams_.find(id);
+  if (found == streams_.end()) {
+    return std::nullopt;
+  }
+  StreamRecovery out;
+  out.id = id;
+  for (const bool rtcp : {false, true}) {
+    const SubStream& sub = rtcp ? found->second->rtcp : found->second->rtp;
+    auto& saved = rtcp ? out.rtcp : out.rtp;
+    saved.installed = sub.installed;
+    saved.gone = sub.gone;
+    saved.gone.last_activity = {};
+    saved.caller_packets = sub.caller.packets;
+    saved.caller_bytes = sub.caller.bytes;
+    saved.callee_packets = sub.callee.packets;
+    saved.callee_bytes = sub.callee.bytes;
+    saved.caller_locked = sub.caller.latch.locked();
+    saved.callee_locked = sub.callee.latch.locked();
+  }
+  return out;
+}
+
+void MediaEngine::restore_stream(const session::Stream& stream, const StreamRecovery& state,
+                                 const SignalingHints& hints) {
+  media::LatchSettings latch = settings_.latch;
+  latch.require_rtp = carries_rtp(stream.media_type);
+  auto owned = std::make_unique<StreamState>(stream.id, latch);
+  auto& restored = *owned;
+  const auto now = SteadyClock::now();
+  restored.armed[0] = restored.armed[1] = now;
+  restored.on_hold = stream.on_hold();
+  restored.hold_since = now;
+  restored.sdp[0] = stream.caller.sdp;
+  restored.sdp[1] = stream.callee.sdp;
+  bool learning = false;
+  for (const bool rtcp : {false, true}) {
+    const std::uint16_t offset = rtcp ? 1 : 0;
+    const auto& saved = rtcp ? state.rtcp : state.rtp;
+    auto& sub = restored.sub(rtcp);
+    sub.caller.local = to_udp(stream.caller_local, offset);
+    sub.callee.local = to_udp(stream.callee_local, offset);
+    sub.caller.packets = saved.caller_packets;
+    sub.caller.bytes = saved.caller_bytes;
+    sub.callee.packets = saved.callee_packets;
+    sub.callee.bytes = saved.callee_bytes;
+    sub.gone = saved.gone;
+    sub.installed = saved.installed;
+    for (const Party party : {Party::caller, Party::callee}) {
+      auto& sub_party = sub.party(party);
+      const auto& locked = party == Party::caller ? saved.caller_locked : saved.callee_locked;
+      const auto sdp = known(restored.sdp[index_of(party)], offset);
+      if (locked) {
+        sub_party.latch.restore(sdp, hints.of(party), *locked);
+      } else {
+        sub_party.latch.expect(sdp, hints.of(party), now);
+      }
+      // A party whose flow is in the kernel has sent media; the no-traffic timer starts anew.
+      sub_party.seen = sub.installed.has_value() || sub_party.packets > 0;
+      learning = learning || sub_party.latch.window_deadline().has_value();
+      ensure_socket(sub_party.local);
+      slots_[slot_key(sub_party.local)] = Slot{stream.id, rtcp, party};
+    }
+  }
+  streams_[stream.id] = std::move(owned);
+  if (learning) {
+    learning_.insert(stream.id);
+  }
+  auto& adopted = *streams_[stream.id];
+  poll(adopted.rtp);
+  poll(adopted.rtcp);
+}
+
 void MediaEngine::expect(StreamState& stream, Party party,
                          const std::optional<session::Endpoint>& sdp,
                          const std::optional<address_v4>& signaling) {
@@ -366,6 +450,9 @@ void MediaEngine::try_handoff(SubStream& sub, SteadyClock::time_point now) {
   ++stats_.handoffs;
   sub.installed = flow;
   sub.live = {};
+  if (events_.flows_changed) {
+    events_.flows_changed();
+  }
   spdlog::debug("{}: {} -> {}:{} | {}:{} -> {} handed off", datapath_.name(), caller->to_string(),
                 sub.caller.local.address().to_string(), sub.caller.local.port(),
                 sub.callee.local.address().to_string(), sub.callee.local.port(),
@@ -382,6 +469,9 @@ void MediaEngine::uninstall(SubStream& sub) {
   }
   sub.installed.reset();
   sub.live = {};
+  if (events_.flows_changed) {
+    events_.flows_changed();
+  }
 }
 
 void MediaEngine::poll(SubStream& sub) {

@@ -68,6 +68,29 @@ struct EngineEvents {
   std::function<void(StreamId, Party, std::optional<std::uint8_t>)> media_seen;
   // The stream's RTP sub-stream expired (spec 5.7).
   std::function<void(StreamId, session::ExpiryReason, std::int64_t timeout_wait)> rtp_expired;
+  // A flow was handed to the datapath or left it (what a restarted relay would re-adopt changed).
+  std::function<void()> flows_changed;
+};
+
+// What a restarted relay needs to take over a sub-stream's media IO (relay/recovery persists it):
+// the flow the datapath holds, the counters that are not in that flow (packets the sockets
+// accepted before the hand-off, flows removed earlier) and the latched remotes.
+struct SubStreamRecovery {
+  std::optional<datapath::Flow> installed;
+  datapath::FlowCounters gone{};  // last_activity is not kept
+  std::uint64_t caller_packets = 0;
+  std::uint64_t caller_bytes = 0;
+  std::uint64_t callee_packets = 0;
+  std::uint64_t callee_bytes = 0;
+  std::optional<session::Endpoint> caller_locked;
+  std::optional<session::Endpoint> callee_locked;
+  bool operator==(const SubStreamRecovery& other) const;
+};
+struct StreamRecovery {
+  StreamId id = 0;
+  SubStreamRecovery rtp;
+  SubStreamRecovery rtcp;
+  bool operator==(const StreamRecovery&) const = default;
 };
 
 // Where a party's signaling came from (latching's second preference).
@@ -112,6 +135,15 @@ class MediaEngine {
 
   // The session logic's actions, in order.
   void apply(const session::Action& action, const SignalingHints& hints);
+
+  // The media IO state of a stream, for the relay's state file; nullopt for an unknown stream.
+  std::optional<StreamRecovery> recovery_state(StreamId id) const;
+  // A restarted relay taking over an alive stream of a restored session: sockets on its four
+  // local endpoints (the port pool's claim bound them), latches locked to the persisted remotes,
+  // the persisted flows taken as installed (the caller made sure the datapath holds them, e.g.
+  // BpfDatapath::claim_adopted), counters continued, timers re-armed from now.
+  void restore_stream(const session::Stream& stream, const StreamRecovery& state,
+                      const SignalingHints& hints);
 
   // The sockets' receiver: packets no installed flow claimed.
   void on_packet(const datapath::MediaSockets::Packet& packet);

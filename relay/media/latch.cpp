@@ -259,6 +259,20 @@ bool Latch::close_elapsed_window(SteadyTime now) {
   return true;
 }
 
+void Latch::restore(std::optional<Endpoint> sdp,
+                    std::optional<boost::asio::ip::address_v4> signaling_ip,
+                    const Endpoint& locked) {
+  sdp_ = known(sdp);
+  signaling_ip_ = known(signaling_ip);
+  awaiting_sdp_ = false;
+  window_pending_ = false;
+  deadline_.reset();
+  upgrade_until_.reset();
+  fallback_.reset();
+  obsolete_.reset();
+  lock(locked);
+}
+
 void Latch::lock(const Endpoint& source) {
   locked_ = source;
   locked_ssrc_.reset();

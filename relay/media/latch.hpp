@@ -102,6 +102,11 @@ class Latch {
               SteadyTime now);
 
   LatchDecision on_packet(const Endpoint& source, const PacketInfo& info, SteadyTime now);
+  // A restarted relay re-adopting a flow its predecessor handed to the kernel (issue 5 point 4):
+  // the expectations as expect() records them and the lock already taken, with no window open
+  // (the lock was settled before the restart). The SSRC is unknown until the next packet.
+  void restore(std::optional<Endpoint> sdp, std::optional<boost::asio::ip::address_v4> signaling_ip,
+               const Endpoint& locked);
 
   // Called by the IO layer's timer: when the window has elapsed without a match, locks to the
   // first fallback candidate. relatched=true if it locked; the verdict means nothing here.

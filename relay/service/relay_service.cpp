@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <optional>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <variant>
 
@@ -69,9 +72,11 @@ RelayService::RelayService(boost::asio::any_io_executor executor, RelayServiceSe
                   [this](session::StreamId id, session::Party party,
                          std::optional<std::uint8_t> payload_type) {
                     manager_.media_seen(id, party, payload_type, Clock::now());
+                    state_changed();
                   },
                   [this](session::StreamId id, session::ExpiryReason reason,
-                         std::int64_t timeout_wait) { on_rtp_expired(id, reason, timeout_wait); }}),
+                         std::int64_t timeout_wait) { on_rtp_expired(id, reason, timeout_wait); },
+                  [this] { state_changed(); }}),
       pool_(settings_.port_range, [this](std::uint16_t port) { return engine_.bind_pair(port); },
             [this](std::uint16_t port) { engine_.release_pair(port); }),
       manager_(session::ManagerSettings{settings_.relay_ip, settings_.advertised_ip,
@@ -80,6 +85,7 @@ RelayService::RelayService(boost::asio::any_io_executor executor, RelayServiceSe
                                         }},
                pool_, [this](session::StreamId id) { return engine_.traffic(id); }),
       sampling_timer_(executor),
+      state_timer_(executor),
       alive_(std::make_shared<bool>(true)) {}
 
 RelayService::~RelayService() {
@@ -99,6 +105,159 @@ void RelayService::start() {
 void RelayService::stop() {
   engine_.stop();
   sampling_timer_.cancel();
+  state_timer_.cancel();
+  state_write_pending_ = false;
+}
+
+void RelayService::state_changed() {
+  if (settings_.state_file.empty() || state_write_pending_) {
+    return;
+  }
+  state_write_pending_ = true;
+  state_timer_.expires_after(settings_.state_write_delay);
+  state_timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
+    if (error || !*alive) {
+      return;
+    }
+    state_write_pending_ = false;
+    persist_now();
+  });
+}
+
+void RelayService::persist_now() {
+  if (settings_.state_file.empty()) {
+    return;
+  }
+  recovery::RelayState state;
+  state.datapath = settings_.datapath_name;
+  for (auto& snapshot : manager_.snapshots()) {
+    recovery::RecoveredSession saved;
+    for (const auto& stream : snapshot.streams) {
+      if (stream.alive && stream.has_ports) {
+        if (auto media = engine_.recovery_state(stream.id)) {
+          saved.media.push_back(*media);
+        }
+      }
+    }
+    saved.session = std::move(snapshot);
+    state.sessions.push_back(std::move(saved));
+  }
+  auto written = recovery::write_state_file(settings_.state_file, state);
+  if (!written) {
+    // Once per distinct failure: a full disk must not flood the log.
+    if (written.error().message != last_state_error_) {
+      spdlog::error("state file not written (a restart will not recover sessions): {}",
+                    written.error().message);
+      last_state_error_ = written.error().message;
+    }
+    return;
+  }
+  last_state_error_.clear();
+}
+
+namespace {
+
+std::optional<link::DispatcherId> dispatcher_of(const std::string& origin) {
+  const auto colon = origin.rfind(':');
+  if (colon == std::string::npos) {
+    return std::nullopt;
+  }
+  boost::system::error_code error;
+  const auto ip = boost::asio::ip::make_address_v4(origin.substr(0, colon), error);
+  unsigned long port = 0;
+  try {
+    port = std::stoul(origin.substr(colon + 1));
+  } catch (const std::logic_error&) {
+    return std::nullopt;
+  }
+  if (error || port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  return link::DispatcherId{ip, static_cast<std::uint16_t>(port)};
+}
+
+}  // namespace
+
+Result<std::string> RelayService::recover_session(
+    const recovery::RecoveredSession& recovered,
+    const std::function<Result<void>(const datapath::Flow&)>& claim,
+    std::vector<datapath::Flow>& flows) {
+  const auto& snapshot = recovered.session;
+  const auto media_of = [&](session::StreamId id) -> const engine::StreamRecovery* {
+    for (const auto& media : recovered.media) {
+      if (media.id == id) {
+        return &media;
+      }
+    }
+    return nullptr;
+  };
+  std::vector<datapath::Flow> wanted;
+  std::size_t alive = 0;
+  for (const auto& stream : snapshot.streams) {
+    if (!stream.alive || !stream.has_ports) {
+      continue;
+    }
+    ++alive;
+    const auto* media = media_of(stream.id);
+    if (!media || !media->rtp.installed) {
+      return Error{"stream " + std::to_string(stream.id) + " (" + stream.media_type +
+                   ") was not handed off to the datapath"};
+    }
+    for (const auto* sub : {&media->rtp, &media->rtcp}) {
+      if (sub->installed) {
+        wanted.push_back(*sub->installed);
+      }
+    }
+  }
+  if (alive == 0) {
+    return Error{"no alive stream"};
+  }
+  const auto origin = dispatcher_of(snapshot.origin);
+  if (!origin) {
+    return Error{"bad dispatcher \"" + snapshot.origin + "\""};
+  }
+  for (const auto& flow : wanted) {
+    if (auto claimed = claim(flow); !claimed) {
+      return Error{"flow gone: " + claimed.error().message};
+    }
+  }
+  if (auto restored = manager_.restore(snapshot); !restored) {
+    return restored.error();
+  }
+  origins_[snapshot.origin] = *origin;
+  engine::SignalingHints hints;
+  hints.caller = snapshot.caller_signaling_ip;
+  hints.callee = snapshot.callee_signaling_ip ? snapshot.callee_signaling_ip
+                                              : snapshot.signaling.destination_ip;
+  for (const auto& stream : snapshot.streams) {
+    if (stream.alive && stream.has_ports) {
+      engine_.restore_stream(stream, *media_of(stream.id), hints);
+    }
+  }
+  flows.insert(flows.end(), wanted.begin(), wanted.end());
+  return std::to_string(alive) + " stream(s), " + std::to_string(wanted.size()) +
+         " flow(s), dispatcher " + snapshot.origin;
+}
+
+RecoveryReport RelayService::recover(
+    const recovery::RelayState& state,
+    const std::function<Result<void>(const datapath::Flow&)>& claim) {
+  RecoveryReport report;
+  for (const auto& recovered : state.sessions) {
+    const auto& key = recovered.session.key;
+    auto outcome = recover_session(recovered, claim, report.flows);
+    if (outcome) {
+      spdlog::info("recovered session {} (from_tag {}): {}", key.first, key.second,
+                   outcome.value());
+      report.recovered.push_back(key.first);
+    } else {
+      spdlog::warn("dropped session {} (from_tag {}) of the previous relay: {}", key.first,
+                   key.second, outcome.error().message);
+      report.dropped.push_back(key.first + ": " + outcome.error().message);
+    }
+  }
+  state_changed();
+  return report;
 }
 
 session::SideAddresses RelayService::resolve_sides(
@@ -164,6 +323,7 @@ std::string RelayService::update(const protocol::RelayRequest& request,
       break;
   }
   ++requests_.updates;
+  state_changed();
   return outcome.value().payload();
 }
 
@@ -175,6 +335,7 @@ std::string RelayService::remove(const protocol::RelayRequest& request) {
     return "error";
   }
   ++requests_.removes;
+  state_changed();
   apply(outcome.value().actions);
   auto payload = outcome.value().payload();
   spdlog::info("session {} removed", describe(request));
@@ -186,6 +347,9 @@ std::string RelayService::remove(const protocol::RelayRequest& request) {
 }
 
 void RelayService::apply(const session::Actions& actions) {
+  if (!actions.empty()) {
+    state_changed();
+  }
   for (const auto& action : actions) {
     const session::StreamId id = std::visit([](const auto& a) { return a.id; }, action);
     engine::SignalingHints hints;

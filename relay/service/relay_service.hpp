@@ -8,6 +8,9 @@
 //  - traffic sampling for the summary's bps_relayed (spec 5.14);
 //  - shutdown: SIGHUP drains (new sessions answered `halting`, exit when the last one is gone),
 //    SIGINT/SIGTERM expire every session and report it (spec 5.13).
+//  - restart (issue 5 point 4): every change a restart needs (offer/answer, hand-off, end) is
+//    written to the state file shortly after (one write per state_write_delay, never from the
+//    packet path itself); recover() rebuilds a previous instance's sessions from it.
 // Single-threaded: runs on the relay's io_context.
 #pragma once
 
@@ -19,6 +22,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <vector>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +33,7 @@
 #include "relay/engine/media_engine.hpp"
 #include "relay/link/dispatcher_links.hpp"
 #include "relay/link/request_handler.hpp"
+#include "relay/recovery/state_file.hpp"
 #include "relay/session/port_pool.hpp"
 #include "relay/session/session_manager.hpp"
 #include "relay/session/traffic_sampler.hpp"
@@ -42,6 +48,18 @@ struct RelayServiceSettings {
   engine::EngineSettings engine;
   config::PortRange port_range;
   std::chrono::seconds traffic_sampling_period{15};
+  // Where the sessions are persisted for a restart (relay/recovery); empty: nowhere (a datapath
+  // that keeps no kernel state across a restart has nothing to re-adopt).
+  std::filesystem::path state_file;
+  std::chrono::milliseconds state_write_delay{100};  // changes within it share one write
+};
+
+// What recover() did: the sessions re-created, those dropped (with why), and the flows the
+// recovered sessions use (the caller removes every other flow a previous instance left).
+struct RecoveryReport {
+  std::vector<std::string> recovered;  // call ids
+  std::vector<std::string> dropped;    // "call id: reason"
+  std::vector<datapath::Flow> flows;
 };
 
 // From [Relay] (relay_ip already resolved by the caller).
@@ -80,6 +98,15 @@ class RelayService final : public link::RequestHandler {
     expired_observer_ = std::move(observer);
   }
   void start();
+  // Before start(): re-creates the sessions of a previous instance's state file whose flows the
+  // datapath still holds. `claim` must answer whether the datapath holds this flow (in this
+  // orientation, e.g. BpfDatapath::claim_adopted) and take it as installed. A session is
+  // recovered when it has an alive stream, every alive stream's RTP flow was handed off and
+  // every persisted flow is claimed, and its ports can be bound again; otherwise it is dropped.
+  RecoveryReport recover(const recovery::RelayState& state,
+                         const std::function<Result<void>(const datapath::Flow&)>& claim);
+  // Writes the state file now (if one is configured): sessions, flows, counters.
+  void persist_now();
 
   boost::asio::awaitable<std::string> handle(const protocol::RelayRequest& request,
                                              const link::DispatcherId& from) override;
@@ -119,6 +146,11 @@ class RelayService final : public link::RequestHandler {
   session::SideAddresses resolve_sides(const session::SignalingAddresses& signaling) const;
   void check_drained();
   void arm_sampling();
+  // Something a restart would need changed: write the state file soon (one write per delay).
+  void state_changed();
+  using ClaimFlow = std::function<Result<void>(const datapath::Flow&)>;
+  Result<std::string> recover_session(const recovery::RecoveredSession& recovered,
+                                      const ClaimFlow& claim, std::vector<datapath::Flow>& flows);
 
   boost::asio::any_io_executor executor_;
   RelayServiceSettings settings_;
@@ -128,6 +160,9 @@ class RelayService final : public link::RequestHandler {
   session::SessionManager manager_;
   session::TrafficSampler sampler_;
   boost::asio::steady_timer sampling_timer_;
+  boost::asio::steady_timer state_timer_;
+  bool state_write_pending_ = false;
+  std::string last_state_error_;
   std::chrono::steady_clock::time_point last_sample_;
   std::chrono::steady_clock::time_point started_;
   link::DispatcherLinks* links_ = nullptr;

@@ -1,6 +1,9 @@
 // Port pool (see port_pool.hpp).
 #include "relay/session/port_pool.hpp"
 
+#include <algorithm>
+#include <string>
+
 namespace mpx::relay::session {
 
 PortPool::PortPool(const config::PortRange& range, BindPair bind, ReleasePair release)
@@ -9,6 +12,27 @@ PortPool::PortPool(const config::PortRange& range, BindPair bind, ReleasePair re
   for (std::uint32_t port = range.start; port + 1 < range.end && port <= 65534; port += 2) {
     free_.push_back(static_cast<std::uint16_t>(port));
   }
+}
+
+Result<void> PortPool::claim(std::uint16_t rtp_port) {
+  if (in_use_.contains(rtp_port)) {
+    return Error{"port " + std::to_string(rtp_port) + " is already in use"};
+  }
+  auto* from = &free_;
+  auto found = std::find(free_.begin(), free_.end(), rtp_port);
+  if (found == free_.end()) {
+    from = &bad_;
+    found = std::find(bad_.begin(), bad_.end(), rtp_port);
+    if (found == bad_.end()) {
+      return Error{"port " + std::to_string(rtp_port) + " is not a pair of the port range"};
+    }
+  }
+  if (bind_ && !bind_(rtp_port)) {
+    return Error{"port pair " + std::to_string(rtp_port) + " cannot be bound"};
+  }
+  from->erase(found);
+  in_use_.insert(rtp_port);
+  return outcome::success();
 }
 
 Result<std::uint16_t> PortPool::allocate_pair() {

@@ -31,6 +31,9 @@ class PortPool {
   Result<std::uint16_t> allocate_pair();
   // Two pairs (caller side, callee side) for a stream, or none at all.
   Result<std::pair<std::uint16_t, std::uint16_t>> allocate_stream();
+  // Takes this very pair (a restarted relay re-adopting a session's ports): an error if the
+  // port is not an even port of the range, already in use, or cannot be bound.
+  Result<void> claim(std::uint16_t rtp_port);
   // Returns a handed-out pair to the tail. Ignores a port that is not in use (no double free).
   void release_pair(std::uint16_t rtp_port);
   // Puts a pair that was handed out but never used back at the head, undoing a failed multi-pair

@@ -44,6 +44,40 @@ Session::Session(SessionKey key, std::string origin, const UpdateRequest& creati
       caller_side_ip_(caller_side_ip),
       callee_side_ip_(callee_side_ip) {}
 
+Session::Session(const SessionSnapshot& snapshot)
+    : key_(snapshot.key),
+      origin_(snapshot.origin),
+      from_uri_(snapshot.from_uri),
+      to_uri_(snapshot.to_uri),
+      to_tag_(snapshot.to_tag),
+      caller_ua_(snapshot.caller_ua),
+      callee_ua_(snapshot.callee_ua),
+      signaling_(snapshot.signaling),
+      caller_signaling_ip_(snapshot.caller_signaling_ip),
+      callee_signaling_ip_(snapshot.callee_signaling_ip),
+      caller_side_ip_(snapshot.caller_side_ip),
+      callee_side_ip_(snapshot.callee_side_ip),
+      start_time_(snapshot.start_time),
+      end_time_(snapshot.end_time),
+      current_(snapshot.current),
+      previous_(snapshot.previous) {
+  for (const Stream& stream : snapshot.streams) {
+    streams_.emplace(stream.id, stream);
+  }
+}
+
+SessionSnapshot Session::snapshot() const {
+  SessionSnapshot out{key_,         origin_,     from_uri_,           to_uri_,
+                      to_tag_,      caller_ua_,  callee_ua_,          signaling_,
+                      caller_signaling_ip_, callee_signaling_ip_, caller_side_ip_,
+                      callee_side_ip_, start_time_, end_time_, current_, previous_, {}};
+  out.streams.reserve(streams_.size());
+  for (const auto& [id, stream] : streams_) {
+    out.streams.push_back(stream);
+  }
+  return out;
+}
+
 Result<ReplyPorts> Session::update(const UpdateRequest& update, TimePoint now,
                                    SessionContext& ctx) {
   // Spec 5.2: the SDP travels caller -> callee (downstream) when the caller sends a request or

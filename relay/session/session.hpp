@@ -53,11 +53,36 @@ struct ReplyPorts {
   std::vector<std::uint16_t> ports;
 };
 
+// Everything a Session holds, for a restarted relay to rebuild it (relay/recovery persists it).
+struct SessionSnapshot {
+  SessionKey key;
+  std::string origin;
+  std::string from_uri;
+  std::string to_uri;
+  std::optional<std::string> to_tag;
+  std::optional<std::string> caller_ua;
+  std::optional<std::string> callee_ua;
+  SignalingAddresses signaling;
+  std::optional<boost::asio::ip::address_v4> caller_signaling_ip;
+  std::optional<boost::asio::ip::address_v4> callee_signaling_ip;
+  boost::asio::ip::address_v4 caller_side_ip;
+  boost::asio::ip::address_v4 callee_side_ip;
+  std::optional<TimePoint> start_time;
+  std::optional<TimePoint> end_time;
+  std::optional<Offer> current;
+  std::optional<Offer> previous;
+  std::vector<Stream> streams;
+};
+
 class Session {
  public:
   Session(SessionKey key, std::string origin, const UpdateRequest& creating,
           SignalingAddresses signaling, boost::asio::ip::address_v4 caller_side_ip,
           boost::asio::ip::address_v4 callee_side_ip);
+
+  // A session rebuilt from its snapshot (the streams keep their ids).
+  explicit Session(const SessionSnapshot& snapshot);
+  SessionSnapshot snapshot() const;
 
   // One update (spec 5.2, 5.9). On error nothing changed. Returns the ports of the offer the
   // message belongs to (spec 5.9 "reply ports"), or an error when no retained offer matches its

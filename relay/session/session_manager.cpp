@@ -4,6 +4,9 @@
 #include "common/protocol/module_reply.hpp"
 #include "common/protocol/python_json.hpp"
 
+#include <algorithm>
+#include <string>
+
 namespace mpx::relay::session {
 namespace {
 
@@ -75,6 +78,49 @@ void SessionManager::reindex(const SessionKey& key, const SessionContext& ctx) {
     stream_index_.erase(id);
   }
   gone_bytes_ += ctx.forgotten_bytes;
+}
+
+std::vector<SessionSnapshot> SessionManager::snapshots() const {
+  std::vector<SessionSnapshot> out;
+  out.reserve(sessions_.size());
+  for (const auto& [key, session] : sessions_) {
+    out.push_back(session.snapshot());
+  }
+  return out;
+}
+
+Result<void> SessionManager::restore(const SessionSnapshot& snapshot) {
+  if (sessions_.contains(snapshot.key)) {
+    return Error{"session " + snapshot.key.first + " exists already"};
+  }
+  std::vector<std::uint16_t> claimed;
+  const auto undo = [&] {
+    for (auto it = claimed.rbegin(); it != claimed.rend(); ++it) {
+      pool_.release_pair(*it);
+    }
+  };
+  for (const Stream& stream : snapshot.streams) {
+    if (stream_index_.contains(stream.id)) {
+      undo();
+      return Error{"stream id " + std::to_string(stream.id) + " exists already"};
+    }
+    if (!stream.alive || !stream.has_ports) {
+      continue;
+    }
+    for (const std::uint16_t port : {stream.caller_local.port, stream.callee_local.port}) {
+      if (auto claim = pool_.claim(port); !claim) {
+        undo();
+        return claim.error();
+      }
+      claimed.push_back(port);
+    }
+  }
+  for (const Stream& stream : snapshot.streams) {
+    stream_index_.emplace(stream.id, snapshot.key);
+    next_stream_id_ = std::max(next_stream_id_, stream.id + 1);
+  }
+  sessions_.emplace(snapshot.key, Session(snapshot));
+  return outcome::success();
 }
 
 void SessionManager::erase(SessionMap::iterator it) {

@@ -127,6 +127,13 @@ class SessionManager {
   // of streams and sessions already gone.
   std::uint64_t relayed_bytes() const;
 
+  // Every session as it is now, for the relay's state file (relay/recovery).
+  std::vector<SessionSnapshot> snapshots() const;
+  // A restarted relay re-creating a session from its snapshot: claims the ports of its alive
+  // streams from the pool (binding them) and indexes its streams. Error (nothing changed) when
+  // the session exists already or a port pair cannot be claimed.
+  Result<void> restore(const SessionSnapshot& snapshot);
+
   void set_halting(bool halting) { halting_ = halting; }
   bool halting() const { return halting_; }
   std::size_t session_count() const { return sessions_.size(); }

@@ -285,6 +285,28 @@ std::vector<Result<void>> BpfDatapath::install_batch(std::span<const Flow> flows
   return results;
 }
 
+Result<void> BpfDatapath::claim_adopted(const Flow& flow) {
+  if (const std::string why = bpf::invalid_flow(flow); !why.empty()) {
+    return Error{flow_error("adopting", flow, why)};
+  }
+  const FlowEntries pair = bpf::entries_of(flow);
+  if (const auto same = installed_.find(pair.caller.key);
+      same != installed_.end() && same->second.flow == flow) {
+    return outcome::success();
+  }
+  const Flow reversed{flow.callee_remote, flow.callee_local, flow.caller_local,
+                      flow.caller_remote};
+  const auto reverse = installed_.find(pair.callee.key);
+  if (reverse == installed_.end() || !(reverse->second.flow == reversed)) {
+    return Error{flow_error("adopting", flow, "not in the flow map")};
+  }
+  callee_index_.erase(reverse->second.entries.callee.key);
+  installed_.erase(reverse);
+  installed_.emplace(pair.caller.key, Installed{flow, pair});
+  callee_index_.emplace(pair.callee.key, pair.caller.key);
+  return outcome::success();
+}
+
 Result<BpfDatapath::Table::iterator> BpfDatapath::find(const Flow& flow, const char* action) {
   if (const std::string why = bpf::invalid_flow(flow); !why.empty()) {
     return Error{flow_error(action, flow, why)};

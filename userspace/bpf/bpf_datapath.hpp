@@ -113,6 +113,12 @@ class BpfDatapath final : public Datapath {
   // flow_entries.hpp's pair_entries() says (caller side = the lower relay port).
   std::vector<Flow> adopted() const { return adopted_; }
   std::size_t discarded_at_open() const { return discarded_at_open_; }
+  // A restarted relay re-adopting one of those flows for a session it recovered: `flow` is the
+  // relay's own orientation, which may be the reverse of adopted()'s (the caller side is not
+  // stored in the map). Afterwards counters() and remove() take `flow` in that orientation; the
+  // map entries are untouched (no packet is lost). Error when no installed flow matches `flow`
+  // in either orientation (its entries are gone: the call ended or someone removed it).
+  Result<void> claim_adopted(const Flow& flow);
   // Interfaces where open() replaced a previous mpx program.
   std::vector<std::string> replaced_attachments() const;
 

@@ -106,9 +106,16 @@ Result<std::unique_ptr<ConntrackDatapath>> ConntrackDatapath::open(const Options
     return batch.error();
   }
   // Entries a crashed previous instance left behind would keep forwarding (and clash with the
-  // ports we are about to hand out).
-  auto purged = table.value().destroy_marked(options.mark);
-  if (!purged) {
+  // ports we are about to hand out), unless the relay re-adopts them.
+  std::vector<conntrack::EntrySnapshot> leftovers;
+  if (options.adopt_leftovers) {
+    auto dumped = table.value().dump_marked(options.mark);
+    if (!dumped) {
+      return Error{"conntrack datapath: reading leftover entries at start: " +
+                   dumped.error().message};
+    }
+    leftovers = std::move(dumped).value();
+  } else if (auto purged = table.value().destroy_marked(options.mark); !purged) {
     return Error{"conntrack datapath: removing leftover entries at start: " +
                  purged.error().message};
   }
@@ -123,8 +130,28 @@ Result<std::unique_ptr<ConntrackDatapath>> ConntrackDatapath::open(const Options
       // Unparsable: keep the lease; the 30 s kernel default is documented in the header.
     }
   }
-  return std::unique_ptr<ConntrackDatapath>(
+  std::unique_ptr<ConntrackDatapath> datapath(
       new ConntrackDatapath(std::move(table.value()), std::move(batch.value()), options, max_poll));
+  for (const auto& entry : leftovers) {
+    // Created as caller_remote -> caller_local, DNAT to callee_remote, SNAT to callee_local.
+    const Flow flow{entry.orig_src, entry.orig_dst, entry.reply_dst, entry.reply_src};
+    FlowCounters last;
+    last.caller_packets = entry.orig_packets;
+    last.caller_bytes = entry.orig_bytes;
+    last.callee_packets = entry.reply_packets;
+    last.callee_bytes = entry.reply_bytes;
+    datapath->remember(flow, last);
+    datapath->adopted_.push_back(flow);
+  }
+  return datapath;
+}
+
+Result<void> ConntrackDatapath::claim_adopted(const Flow& flow) {
+  auto found = find(flow, "adopting");
+  if (!found) {
+    return found.error();
+  }
+  return outcome::success();
 }
 
 ConntrackDatapath::~ConntrackDatapath() {

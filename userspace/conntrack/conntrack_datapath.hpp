@@ -4,7 +4,8 @@
 // forwards both directions and the relay's sockets no longer see the flow.
 //
 // Ownership: every entry carries Options::mark. open() deletes all entries with that mark (left
-// by a crashed previous instance) and the destructor deletes them again. Use one mark per relay
+// by a crashed previous instance; with adopt_leftovers it keeps them as adopted() instead) and
+// the destructor deletes them again. Use one mark per relay
 // instance per network namespace.
 //
 // Lifetime (the IPS_FIXED_TIMEOUT decision): entries are created WITHOUT IPS_FIXED_TIMEOUT,
@@ -145,6 +146,7 @@ class ConntrackDatapath final : public Datapath {
   std::size_t batch_fallbacks_ = 0;
   std::map<Key, Installed> installed_;
   std::map<CalleeSide, Key> callee_index_;  // every installed flow's callee side
+  std::vector<Flow> adopted_;
 };
 
 }  // namespace mpx::datapath

@@ -103,7 +103,10 @@ TEST_P(RelayCleanupTest, SigtermReportsTheLiveCallAndLeavesNothingBehind) {
   const auto pin_dir = env_->lab().bpffs_dir() / "relay";
   if (ebpf) {
     const auto attached = ebpf_attachments(env_->lab());
-    EXPECT_NE(attached.find(GetParam() == "xdp" ? "xdpgeneric" : "mpx_tc"), std::string::npos)
+    const char* shown = GetParam() == "tc"    ? "mpx_tc"
+                        : GetParam() == "xdp" ? "xdpgeneric"
+                                              : "xdp ";  // native
+    EXPECT_NE(attached.find(shown), std::string::npos)
         << attached;
     EXPECT_TRUE(std::filesystem::exists(pin_dir)) << pin_dir;
   }
@@ -163,8 +166,10 @@ TEST_P(RelayCleanupTest, SighupDrainsThenExits) {
 }
 
 // A crash (kill -9) of a relay whose flows are in the kernel does not cut the call: the kernel
-// keeps forwarding without the process. The restarted relay recovers no sessions, so it removes
-// what its predecessor left: afterwards the old call's media goes nowhere.
+// keeps forwarding without the process. This restarted relay has no state file of its
+// predecessor (its own runtime directory), so it recovers nothing and removes what its
+// predecessor left: afterwards the old call's media goes nowhere. Recovery with the state file:
+// relay_restart_test.cpp.
 class RelayCrashTest : public RelayCleanupTest {};
 
 TEST_P(RelayCrashTest, KernelFlowsOutliveAKillAndTheRestartedRelayRemovesThem) {
@@ -203,7 +208,8 @@ TEST_P(RelayCrashTest, KernelFlowsOutliveAKillAndTheRestartedRelayRemovesThem) {
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelDatapaths, RelayCrashTest,
-                         ::testing::Values("conntrack", "xdp", "tc"), datapath_name);
+                         ::testing::Values("conntrack", "xdp", "xdp_native", "tc"),
+                         datapath_name);
 
 INSTANTIATE_TEST_SUITE_P(Datapaths, RelayCleanupTest, all_datapaths(),
                          datapath_name);

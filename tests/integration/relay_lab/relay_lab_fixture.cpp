@@ -37,6 +37,11 @@ RelayLab::~RelayLab() {
   if (settings.bpf_pin_path.empty()) {
     settings.bpf_pin_path = (lab_->bpffs_dir() / "relay").string();
   }
+  if (settings.datapath == "xdp_native") {
+    for (const std::string role : {"caller", "callee", "attacker"}) {
+      (void)lab_->exec(role, {"ethtool", "-K", "eth0", "gro", "on"});  // no attacker in kBasic
+    }
+  }
   relay_ = std::make_unique<RelayProcess>(*lab_, settings);
   if (!DispatcherHarness::eventually([&] { return dispatcher_->relay_count() == 1; }, 10s)) {
     return ::testing::AssertionFailure()

@@ -97,6 +97,8 @@ class RelayLabTest : public ::testing::TestWithParam<std::string> {
 // "conntrack" / "userspace" as a test-name suffix.
 std::string datapath_name(const ::testing::TestParamInfo<std::string>& info);
 // Every datapath the relay suites run with.
-inline auto all_datapaths() { return ::testing::Values("conntrack", "userspace", "xdp", "tc"); }
+inline auto all_datapaths() {
+  return ::testing::Values("conntrack", "userspace", "xdp", "xdp_native", "tc");
+}
 
 }  // namespace mpx::test::relay_lab

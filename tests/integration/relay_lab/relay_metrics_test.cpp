@@ -58,7 +58,8 @@ TEST_P(RelayMetricsTest, ScrapeShowsTheCallAndItsHandOff) {
   EXPECT_TRUE(has_line(during, "mpx_relay_sessions 1")) << during;
   EXPECT_TRUE(has_line(during, "mpx_relay_streams{media_type=\"audio\"} 1")) << during;
   EXPECT_TRUE(has_line(during, "mpx_relay_dispatchers_connected 1")) << during;
-  EXPECT_TRUE(has_line(during, "mpx_relay_datapath_flows{datapath=\"" + GetParam() + "\"} 1"))
+  const std::string flows = "mpx_relay_datapath_flows{datapath=\"" + config_datapath(GetParam());
+  EXPECT_TRUE(has_line(during, flows + "\"} 1"))
       << during;
   EXPECT_TRUE(has_line(during, "mpx_relay_handoffs_total{outcome=\"installed\"} 1")) << during;
   EXPECT_TRUE(has_line(during, "mpx_relay_requests_total{command=\"update\",outcome=\"ok\"} 2"))
@@ -72,7 +73,7 @@ TEST_P(RelayMetricsTest, ScrapeShowsTheCallAndItsHandOff) {
   ASSERT_TRUE(call->remove()) << call->last_reply();
   const auto after = scrape(env_->lab());
   EXPECT_TRUE(has_line(after, "mpx_relay_sessions 0")) << after;
-  EXPECT_TRUE(has_line(after, "mpx_relay_datapath_flows{datapath=\"" + GetParam() + "\"} 0"))
+  EXPECT_TRUE(has_line(after, flows + "\"} 0"))
       << after;
   EXPECT_TRUE(has_line(after, "mpx_relay_requests_total{command=\"remove\",outcome=\"ok\"} 1"))
       << after;

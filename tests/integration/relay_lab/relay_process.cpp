@@ -9,16 +9,22 @@ namespace mpx::test::relay_lab {
 
 std::string relay_config_ini(const RelaySettings& s) {
   const std::string ebpf = is_ebpf(s.datapath) ? "bpf_interfaces = caller0, callee0\n"
-                                                 "xdp_mode = generic\n"
+                                                 "xdp_mode = " +
+                                                 std::string(s.datapath == "xdp_native"
+                                                                 ? "native"
+                                                                 : "generic") +
+                                                 "\n"
                                                  "bpf_pin_path = " + s.bpf_pin_path + "\n"
                                                : "";
-  return "[Relay]\n" + ebpf +
+  const std::string state =
+      s.state_file.empty() ? std::string() : "state_file = " + s.state_file + "\n";
+  return "[Relay]\n" + ebpf + state +
          "dispatchers = " + std::string(LabAddresses::kProxy) + "\n"
          "relay_ip = " + std::string(LabAddresses::kRelayPublic) + "\n"
          "port_range = " + s.port_range + "\n"
          "stream_timeout = " + std::to_string(s.stream_timeout) + "\n"
          "on_hold_timeout = " + std::to_string(s.on_hold_timeout) + "\n"
-         "datapath = " + s.datapath + "\n"
+         "datapath = " + config_datapath(s.datapath) + "\n"
          "latching = " + s.latching + "\n"
          "latching_window_ms = " + std::to_string(s.latching_window_ms) + "\n"
          "traffic_sampling_period = " + std::to_string(s.traffic_sampling_period) + "\n"

@@ -19,7 +19,7 @@ inline constexpr std::uint16_t kFirstPort = 40000;
 inline constexpr std::uint16_t kLastPort = 40101;  // the RTCP port of the last pair of 40000:40100
 
 struct RelaySettings {
-  std::string datapath = "conntrack";  // conntrack | userspace
+  std::string datapath = "conntrack";  // conntrack | userspace | xdp | xdp_native | tc
   std::string port_range = "40000:40100";
   int stream_timeout = 3;
   int on_hold_timeout = 5;
@@ -30,11 +30,21 @@ struct RelaySettings {
   std::string listen_metrics = "none";
   // xdp / tc: bpffs directory for the maps (the lab's bpffs; set by RelayLab::start_relay).
   std::string bpf_pin_path;
+  // [Relay] state_file (conntrack, xdp, tc); empty: the default (in the relay's own runtime directory, so
+  // a restarted RelayProcess does not see it). A test restarting the relay names one it owns.
+  std::string state_file;
 };
 
-// The eBPF datapaths attach to the relay's links to caller and callee (generic XDP: native XDP
-// into a veth needs a program on the peer).
-inline bool is_ebpf(const std::string& datapath) { return datapath == "xdp" || datapath == "tc"; }
+// The eBPF datapaths attach to the relay's links to caller and callee: "xdp" in generic mode,
+// "xdp_native" in native mode (a native XDP_REDIRECT into a veth is delivered only when the
+// peer has GRO on: RelayLab::start_relay turns it on in the peers' namespaces), "tc".
+inline bool is_ebpf(const std::string& datapath) {
+  return datapath == "xdp" || datapath == "xdp_native" || datapath == "tc";
+}
+// The [Relay] datapath value of a test datapath ("xdp_native" is datapath = xdp).
+inline std::string config_datapath(const std::string& datapath) {
+  return datapath == "xdp_native" ? "xdp" : datapath;
+}
 
 // The [Relay]/[TLS] config.ini text for these settings (dispatcher 10.3.0.30, relay_ip
 // 203.0.113.1).

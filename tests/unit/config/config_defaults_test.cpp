@@ -119,6 +119,7 @@ TEST(ConfigDefaults, TableListsEveryOptionOfTheSpec) {
                                        "Relay.bpf_interfaces",
                                        "Relay.xdp_mode",
                                        "Relay.bpf_pin_path",
+                                       "Relay.state_file",
                                        "Dispatcher.socket_path",
                                        "Dispatcher.listen",
                                        "Dispatcher.listen_management",

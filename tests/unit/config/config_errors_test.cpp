@@ -44,7 +44,7 @@ TEST(ConfigErrors, UnknownOptionListsAcceptedOnes) {
       "port_range, log_level, stream_timeout, on_hold_timeout, dns_check_interval, "
       "reconnect_delay, traffic_sampling_period, routable_private_ranges, keepalive_interval, "
       "userspace_transmit_every, datapath, latching, latching_window_ms, listen_metrics, "
-      "bpf_interfaces, xdp_mode, bpf_pin_path");
+      "bpf_interfaces, xdp_mode, bpf_pin_path, state_file");
 }
 
 TEST(ConfigErrors, OptionOfAnotherSectionIsUnknown) {
