@@ -6,7 +6,10 @@ count, one chart of received kpps per path, and notes saying what the figures me
 import argparse
 import json
 import os
-import platform
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from benchjson import machine, rnd  # noqa: E402
 
 LABELS = {
     "veth": "direct veth (no relay)",
@@ -19,23 +22,6 @@ LABELS = {
     "rtpengine": "rtpengine (userspace)",
 }
 ORDER = list(LABELS)
-
-
-def machine():
-    model = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpus": os.cpu_count(), "kernel": platform.release(), "cpu_model": model}
-
-
-def rnd(x, digits=2):
-    return None if x is None else round(x, digits)
 
 
 def ratio(a, b):

@@ -48,6 +48,11 @@ def write_suite(out_dir, suite, title, tables, charts=(), notes=(), started=None
     return path
 
 
+def rnd(x, digits=2):
+    """x rounded, None stays None (not measured)."""
+    return None if x is None else round(x, digits)
+
+
 def ratio(value, baseline):
     """value / baseline, None when either is missing or the baseline is 0."""
     if value is None or baseline in (None, 0):

@@ -6,7 +6,7 @@
 # rtpengine's offer/answer/delete over its ng protocol measured the same way in the same run.
 # The load driver is mpx_bench_signal (bench/control_plane/signal_bench.cpp); raw results go to
 # $MPX_BENCH_OUT/control_plane.raw.jsonl and bench/control_plane/summarize.py writes
-# control_plane.json. Contract: /work/notes/bench-contract.md. The dispatcher and rtpengine run
+# control_plane.json. Contract: bench/README.md ("Suite contract"). The dispatcher and rtpengine run
 # on loopback; relay N runs in its own network namespace b2cp<pid>-N joined to the root namespace
 # by a veth (10.77.N.2 relay, 10.77.N.1 root side): the dispatcher tells relays apart by their
 # source address, so relays on one host need one address each. Every process and namespace

@@ -7,7 +7,7 @@
 # through the real mpx-dispatcher (proxy namespace, module socket) and mpx-relay (relay
 # namespace) with mpx_bench_signal, or through rtpengine's ng protocol. Raw results go to
 # $MPX_BENCH_OUT/datapath.raw.jsonl; bench/datapath/summarize.py writes datapath.json.
-# Contract: /work/notes/bench-contract.md (environment MPX_BENCH_QUICK, MPX_BUILD_DIR,
+# Contract: bench/README.md ("Suite contract") (environment MPX_BENCH_QUICK, MPX_BUILD_DIR,
 # MPX_SOURCE_DIR, MPX_BENCH_OUT). Needs root; everything it creates (lab namespaces, the bpffs
 # with the pinned maps, XDP/TC attachments, nft tables: all inside the lab) is removed on exit.
 #
