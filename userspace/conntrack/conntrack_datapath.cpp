@@ -227,6 +227,36 @@ Result<EntrySnapshot> ConntrackDatapath::read_own(const Flow& flow) {
   return *entry.value();
 }
 
+Result<EntrySnapshot> ConntrackDatapath::read_for_counters(const Flow& flow) {
+  if (installed_.size() < options_.bulk_read_from) {
+    // A dump older than this GET must not be served later (its counters would go backwards).
+    snapshot_.clear();
+    snapshot_taken_ = {};
+    return read_own(flow);
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now - snapshot_taken_ > std::chrono::milliseconds(500)) {
+    snapshot_.clear();
+    snapshot_taken_ = {};
+    if (auto dumped = table_.dump_marked(options_.mark)) {
+      for (const auto& entry : dumped.value()) {
+        snapshot_.emplace(std::pair{entry.orig_src, entry.orig_dst}, entry);
+      }
+      snapshot_taken_ = now;
+      ++bulk_reads_;
+    }
+  }
+  const auto found = snapshot_.find(std::pair{flow.caller_remote, flow.caller_local});
+  if (found != snapshot_.end() && mismatch(found->second, flow, options_.mark).empty()) {
+    return found->second;
+  }
+  return read_own(flow);
+}
+
+void ConntrackDatapath::forget_snapshot(const Flow& flow) {
+  snapshot_.erase(std::pair{flow.caller_remote, flow.caller_local});
+}
+
 std::string ConntrackDatapath::rejection(const Flow& flow, const Pending& pending) const {
   if (!all_ipv4(flow)) {
     return "IPv4 endpoints only";
@@ -251,12 +281,14 @@ std::string ConntrackDatapath::rejection(const Flow& flow, const Pending& pendin
 }
 
 void ConntrackDatapath::remember(const Flow& flow, const FlowCounters& last) {
+  forget_snapshot(flow);
   const Key key = key_of(flow);
   installed_.emplace(key, Installed{flow, last});
   callee_index_.emplace(CalleeSide{flow.callee_remote, flow.callee_local}, key);
 }
 
 void ConntrackDatapath::forget(std::map<Key, Installed>::iterator it) {
+  forget_snapshot(it->second.flow);
   callee_index_.erase(CalleeSide{it->second.flow.callee_remote, it->second.flow.callee_local});
   installed_.erase(it);
 }
@@ -419,13 +451,19 @@ Result<FlowCounters> ConntrackDatapath::counters(const Flow& flow) {
     return it.error();
   }
   Installed& state = it.value()->second;
-  auto entry = read_own(flow);
+  auto entry = read_for_counters(flow);
   if (!entry) {
     return Error{flow_error("counters of", flow, entry.error().message)};
   }
   const FlowCounters now = advance(state.last, entry.value(), std::chrono::steady_clock::now());
   state.last = now;
 
+  // The entry outlives the next read (due within max_poll_interval) with room for a dump's age.
+  if (entry.value().timeout > max_poll_interval_.count() + 10) {
+    return now;
+  }
+  ++lease_renewals_;
+  forget_snapshot(flow);
   auto renewed = table_.set_timeout(flow.caller_remote, flow.caller_local,
                                     static_cast<std::uint32_t>(options_.lease.count()));
   if (!renewed) {

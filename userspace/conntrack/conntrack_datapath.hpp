@@ -21,7 +21,9 @@
 //    i.e. with the stream; a restarted relay deletes them at once by mark.
 // Because each packet resets the timeout to the kernel's UDP timeout (not to the lease), the
 // relay MUST call counters() for every flow more often than max_poll_interval() (the smaller of
-// the lease and net.netfilter.nf_conntrack_udp_timeout). If it does not, the entry may expire,
+// the lease and net.netfilter.nf_conntrack_udp_timeout). counters() re-arms the lease only when
+// the entry has less than max_poll_interval() + 10 s left, so an entry that two-way media keeps
+// at the kernel's 120 s costs no update per read. If it does not, the entry may expire,
 // packets fall back to the relay's sockets, and counters() reports the flow as gone (an error)
 // while remove() still returns the last counters read.
 //
@@ -36,6 +38,13 @@
 // Counters are 64-bit and cover only what the kernel forwarded: packets the relay's sockets saw
 // before the hand-off are the relay's to add, and packets between remove()'s final read and the
 // delete (microseconds) are lost, as in MediaProxy.
+//
+// Reading many flows (the relay polls every flow every few seconds): one GET per flow costs a
+// netlink round trip each, tens of microseconds, on the relay's event loop. With at least
+// Options::bulk_read_from flows installed, counters() serves reads from ONE dump of the relay's
+// mark, taken at most every 500 ms (a dump walks the whole conntrack hash table, 10-60 ms,
+// whatever the number of flows, hence the threshold); a flow the dump does not hold (installed
+// after it) is read with a GET, so a lost entry is still reported as lost.
 //
 // Not thread-safe: drive it from the relay's event loop. The netlink socket belongs to the
 // network namespace the thread was in when open() ran.
@@ -68,6 +77,8 @@ class ConntrackDatapath final : public Datapath {
     // the mark instead of deleting them and reports them as adopted() (installed: counters()
     // and remove() work on them, their counters include what they forwarded before).
     bool adopt_leftovers = false;
+    // From this many installed flows on, counters() reads them through one shared dump.
+    std::size_t bulk_read_from = 256;
   };
 
   // Opens ctnetlink in the calling thread's network namespace and deletes every entry carrying
@@ -90,7 +101,7 @@ class ConntrackDatapath final : public Datapath {
   // already gone, e.g. after a lapsed lease).
   Result<FlowCounters> remove(const Flow& flow) override;
   // Reads both directions' counters (caller = original direction), updates last_activity and
-  // re-arms the lease.
+  // re-arms the lease when it runs low (see Lifetime above).
   Result<FlowCounters> counters(const Flow& flow) override;
   std::vector<Flow> flows() const override;
 
@@ -109,6 +120,9 @@ class ConntrackDatapath final : public Datapath {
   const std::vector<Flow>& adopted() const { return adopted_; }
   // Whether `flow` is installed (e.g. adopted at open) in this orientation: an error if not.
   Result<void> claim_adopted(const Flow& flow);
+  // How many dumps counters() took to serve reads in bulk, and how many lease updates it sent.
+  std::size_t bulk_reads() const { return bulk_reads_; }
+  std::size_t lease_renewals() const { return lease_renewals_; }
   // The longest gap allowed between two counters() calls of a flow (see Lifetime above).
   std::chrono::seconds max_poll_interval() const { return max_poll_interval_; }
 
@@ -137,6 +151,10 @@ class ConntrackDatapath final : public Datapath {
   static Key key_of(const Flow& flow);
   Result<void> create_checked(const Flow& flow);
   Result<conntrack::EntrySnapshot> read_own(const Flow& flow);
+  // read_own() through the shared dump when bulk reads are on (see above).
+  Result<conntrack::EntrySnapshot> read_for_counters(const Flow& flow);
+  // Drops the dump's entry of this flow: a re-created entry must not be read from an old dump.
+  void forget_snapshot(const Flow& flow);
   Result<std::map<Key, Installed>::iterator> find(const Flow& flow, const char* action);
 
   conntrack::ConntrackTable table_;
@@ -147,6 +165,11 @@ class ConntrackDatapath final : public Datapath {
   std::map<Key, Installed> installed_;
   std::map<CalleeSide, Key> callee_index_;  // every installed flow's callee side
   std::vector<Flow> adopted_;
+  // The shared dump of counters(): entries by original tuple, and when it was taken.
+  std::map<std::pair<Endpoint, Endpoint>, conntrack::EntrySnapshot> snapshot_;
+  std::chrono::steady_clock::time_point snapshot_taken_{};
+  std::size_t bulk_reads_ = 0;
+  std::size_t lease_renewals_ = 0;
 };
 
 }  // namespace mpx::datapath

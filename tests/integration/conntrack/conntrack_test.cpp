@@ -557,6 +557,12 @@ TEST_F(ConntrackLabTest, LeaseIsRenewedByCountersAndLapsesWithoutPolling) {
   options.lease = 2s;
   start(NetnsLab::Variant::kBasic, options);
   EXPECT_EQ(datapath_->max_poll_interval(), 2s);
+  // Packets set an entry's timeout to the kernel's UDP timeout; made shorter than the lease here,
+  // so the read below must re-arm the lease (counters() leaves a timeout longer than
+  // max_poll_interval + 10 s alone).
+  ASSERT_EQ(lab_->exec("relay", {"sysctl", "-qw", "net.netfilter.nf_conntrack_udp_timeout=1"})
+                .exit_code,
+            0);
   const UdpSocket caller = bound_socket(*lab_, "caller", A::kCaller, kCallerPort);
   const UdpSocket callee = bound_socket(*lab_, "callee", A::kCallee, kCalleePort);
   const Flow polled = lab_flow();
@@ -565,11 +571,13 @@ TEST_F(ConntrackLabTest, LeaseIsRenewedByCountersAndLapsesWithoutPolling) {
   ASSERT_TRUE(datapath_->install(neglected).has_value());
   send_datagrams(caller, A::kRelayPublic, 40004, 3, 'n');
   ASSERT_EQ(receive(callee, 3, kReceiveDeadline).size(), 3U);
-  // The packets set the timeout to the kernel's UDP timeout; this read re-arms the lease.
+  // The packets set the timeout to the kernel's UDP timeout (1 s); this read re-arms the lease.
   ASSERT_TRUE(datapath_->counters(neglected).has_value());
+  EXPECT_EQ(datapath_->lease_renewals(), 1U);
   const auto entry = kernel_entry(neglected.caller_remote, neglected.caller_local);
   ASSERT_TRUE(entry.has_value());
   EXPECT_EQ(entry->status & IPS_FIXED_TIMEOUT, 0U);
+  EXPECT_GE(entry->timeout, 1U);
   EXPECT_LE(entry->timeout, 2U);
 
   const auto until = std::chrono::steady_clock::now() + 3500ms;
@@ -590,6 +598,61 @@ TEST_F(ConntrackLabTest, LeaseIsRenewedByCountersAndLapsesWithoutPolling) {
   EXPECT_EQ(last.value().caller_packets, 3U);
   EXPECT_EQ(datapath_->flows(), std::vector<Flow>{polled});
   expect_forwarded_both_ways(caller, callee, 3);
+}
+
+// With many flows installed, counters() reads them from one shared dump of the mark (here from
+// the first flow on): the figures stay exact, a flow installed after the dump is read on its own,
+// an entry deleted behind the relay's back is reported gone once the dump has aged, and an entry
+// that two-way media keeps at the kernel's stream timeout gets no lease update.
+TEST_F(ConntrackLabTest, BulkReadsServeCountersFromOneDump) {
+  ConntrackDatapath::Options options;
+  options.bulk_read_from = 1;
+  start(NetnsLab::Variant::kBasic, options);
+  const UdpSocket caller = bound_socket(*lab_, "caller", A::kCaller, kCallerPort);
+  const UdpSocket callee = bound_socket(*lab_, "callee", A::kCallee, kCalleePort);
+  const Flow both_ways = lab_flow();
+  ASSERT_TRUE(datapath_->install(both_ways).has_value());
+  expect_forwarded_both_ways(caller, callee, 3);
+  auto first = datapath_->counters(both_ways);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first.value().caller_packets, 3U);
+  EXPECT_EQ(first.value().callee_packets, 3U);
+  EXPECT_EQ(first.value().caller_bytes, 3U * (kPayload + 28U));
+  EXPECT_EQ(datapath_->bulk_reads(), 1U);
+  EXPECT_EQ(datapath_->lease_renewals(), 0U);
+
+  const Flow one_way = lab_flow(kCallerPort, kCalleePort, 40004, 40006);
+  ASSERT_TRUE(datapath_->install(one_way).has_value());
+  send_datagrams(caller, A::kRelayPublic, 40004, 2, 'o');
+  ASSERT_EQ(receive(callee, 2, kReceiveDeadline).size(), 2U);
+  auto second = datapath_->counters(one_way);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(second.value().caller_packets, 2U);
+  EXPECT_EQ(second.value().callee_packets, 0U);
+  // One-way media leaves the kernel's short UDP timeout: the lease is re-armed.
+  EXPECT_EQ(datapath_->lease_renewals(), 1U);
+  const auto renewed = kernel_entry(one_way.caller_remote, one_way.caller_local);
+  ASSERT_TRUE(renewed.has_value());
+  EXPECT_GT(renewed->timeout, 40U);
+
+  lab_->in_ns("relay", [&] {
+    auto table = datapath::conntrack::ConntrackTable::open();
+    ASSERT_TRUE(table.has_value()) << table.error().message;
+    ASSERT_TRUE(table.value().destroy(both_ways.caller_remote, both_ways.caller_local).has_value());
+  });
+  std::this_thread::sleep_for(600ms);
+  auto gone = datapath_->counters(both_ways);
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_NE(gone.error().message.find("gone"), std::string::npos) << gone.error().message;
+  EXPECT_EQ(datapath_->bulk_reads(), 2U);
+  auto still = datapath_->counters(one_way);
+  ASSERT_TRUE(still.has_value()) << still.error().message;
+  EXPECT_EQ(still.value().caller_packets, 2U);
+
+  auto last = datapath_->remove(both_ways);
+  ASSERT_TRUE(last.has_value()) << last.error().message;
+  EXPECT_EQ(last.value().callee_packets, 3U);
+  EXPECT_TRUE(datapath_->remove(one_way).has_value());
 }
 
 // The batch paths: 1000 flows (several 64 KiB netlink batches, so the overflow hand-over in
