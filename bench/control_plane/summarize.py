@@ -9,7 +9,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from benchjson import machine, rnd  # noqa: E402
+import benchjson  # noqa: E402
+from benchjson import rnd  # noqa: E402
 
 PEERS = {"mpx": "mpx (dispatcher + TLS + relay)", "rtpengine": "rtpengine (ng)"}
 
@@ -90,14 +91,11 @@ def main():
         with open(args.notes) as f:
             notes += [line.strip() for line in f if line.strip()]
 
-    doc = {
-        "suite": "control_plane",
-        "title": "Control plane: session set-up and remove",
-        "quick": args.quick == "1",
-        "started": args.started,
-        "duration_s": args.duration,
-        "machine": machine(),
-        "tables": [
+    if os.path.basename(args.out) != "control_plane.json":
+        raise SystemExit(f"--out must name control_plane.json, not {args.out}")
+    benchjson.write_suite(
+        os.path.dirname(os.path.abspath(args.out)), "control_plane", "Control plane: session set-up and remove",
+        tables=[
             {"title": "Session set-up (offer + answer) through the control plane",
              "columns": ["peer", "live sessions", "connections", "calls ok", "set-ups/s",
                          "p50 ms", "p99 ms", "p99.9 ms", "vs rtpengine"],
@@ -107,13 +105,9 @@ def main():
                          "p50 ms", "p99 ms", "p99.9 ms"],
              "rows": remove_rows},
         ],
-        "charts": [{"title": "Session set-ups per second", "unit": "set-ups/s",
+        charts=[{"title": "Session set-ups per second", "unit": "set-ups/s",
                     "series": series}],
-        "notes": notes,
-    }
-    with open(args.out, "w") as f:
-        json.dump(doc, f, indent=2)
-        f.write("\n")
+        notes=notes, started=args.started, duration_s=args.duration, quick=args.quick == "1")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from benchjson import machine, rnd  # noqa: E402
+import benchjson  # noqa: E402
+from benchjson import rnd  # noqa: E402
 
 LABELS = {
     "veth": "direct veth (no relay)",
@@ -166,20 +167,13 @@ def main():
         with open(args.notes) as f:
             notes += [line.strip() for line in f if line.strip()]
 
-    doc = {
-        "suite": "datapath",
-        "title": "Datapath cost in the network lab",
-        "quick": args.quick == "1",
-        "started": args.started,
-        "duration_s": args.duration,
-        "machine": machine(),
-        "tables": tables,
-        "charts": charts,
-        "notes": notes,
-    }
-    with open(args.out, "w") as f:
-        json.dump(doc, f, indent=2)
-        f.write("\n")
+    if os.path.basename(args.out) != "datapath.json":
+        raise SystemExit(f"--out must name datapath.json, not {args.out}")
+    benchjson.write_suite(
+        os.path.dirname(os.path.abspath(args.out)), "datapath", "Datapath cost in the network lab",
+        tables=tables,
+        charts=charts,
+        notes=notes, started=args.started, duration_s=args.duration, quick=args.quick == "1")
 
 
 if __name__ == "__main__":
