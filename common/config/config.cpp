@@ -145,6 +145,8 @@ std::string_view to_string(LatchingPolicy policy) {
   switch (policy) {
     case LatchingPolicy::strict:
       return "strict";
+    case LatchingPolicy::signalled_only:
+      return "signalled_only";
     case LatchingPolicy::first_packet:
       return "first_packet";
   }

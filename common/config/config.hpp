@@ -33,9 +33,10 @@ enum class Datapath { conntrack, xdp, tc, userspace };
 enum class XdpMode { native, generic };
 
 // Which remote a relay socket latches onto (relay/media/latch.hpp). strict (mpx) resists RTP
-// Bleed: it prefers the signalled source during a learning window, then locks; first_packet is
+// Bleed: signalled sources first, an unsignalled one only for a party behind a NAT and only
+// after its learning window; signalled_only never takes an unsignalled source; first_packet is
 // MediaProxy's own way (the first datagram from anyone wins).
-enum class LatchingPolicy { strict, first_packet };
+enum class LatchingPolicy { strict, signalled_only, first_packet };
 
 enum class AccountingBackend { database, radius };
 

@@ -112,7 +112,9 @@ std::vector<OptionSpec> make_table() {
       {"Relay", "datapath", "conntrack", "conntrack, xdp, tc, userspace", false,
        store(relay, &R::datapath, parse_datapath)},  // mpx
       {"Relay", "latching", "strict",
-       "strict or first_packet (MediaProxy's: the first datagram from anyone is latched)", false,
+       "strict, signalled_only (never an unsignalled source) or first_packet (MediaProxy's: the "
+       "first datagram from anyone is latched)",
+       false,
        store(relay, &R::latching, parse_latching_policy)},  // mpx
       {"Relay", "latching_window_ms", "1000",
        "a whole number of milliseconds, 0 to 10000 (the learning window of strict latching)",

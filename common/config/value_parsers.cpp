@@ -308,7 +308,8 @@ mpx::Result<Datapath> parse_datapath(std::string_view text) {
 }
 
 mpx::Result<LatchingPolicy> parse_latching_policy(std::string_view text) {
-  for (const auto policy : {LatchingPolicy::strict, LatchingPolicy::first_packet}) {
+  for (const auto policy : {LatchingPolicy::strict, LatchingPolicy::signalled_only,
+                            LatchingPolicy::first_packet}) {
     if (iequals(text, to_string(policy))) {
       return policy;
     }

@@ -53,7 +53,7 @@ mpx::Result<SipProxy> parse_sip_proxy(std::string_view text);
 // conntrack | xdp | tc | userspace, any case.
 mpx::Result<Datapath> parse_datapath(std::string_view text);
 
-// strict | first_packet, any case.
+// strict | signalled_only | first_packet, any case.
 mpx::Result<LatchingPolicy> parse_latching_policy(std::string_view text);
 mpx::Result<XdpMode> parse_xdp_mode(std::string_view text);
 // Network interface names separated by commas and/or spaces (Linux IFNAMSIZ: 1-15 characters,

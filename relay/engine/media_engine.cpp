@@ -156,6 +156,8 @@ void MediaEngine::apply(const session::Action& action, const SignalingHints& hin
             auto& stream = *found->second;
             stream.sdp[index_of(a.party)] = a.sdp;
             expect(stream, a.party, a.sdp, hints.of(a.party));
+            // The answer reaches the offerer with the relay's port: it can send from now.
+            open_party(stream, session::other(a.party));
           }
         } else if constexpr (std::is_same_v<T, session::PartyReset>) {
           const auto found = streams_.find(a.id);
@@ -164,6 +166,7 @@ void MediaEngine::apply(const session::Action& action, const SignalingHints& hin
             stream.sdp[index_of(a.party)] = a.sdp;
             reset_party(stream, a.party);
             expect(stream, a.party, a.sdp, hints.of(a.party));
+            open_party(stream, session::other(a.party));
           }
         } else if constexpr (std::is_same_v<T, session::HoldChanged>) {
           const auto found = streams_.find(a.id);
@@ -204,9 +207,13 @@ void MediaEngine::open_stream(const session::StreamOpened& opened, const Signali
   }
   stream.sdp[index_of(opened.offerer)] = opened.offerer_sdp;
   streams_[opened.id] = std::move(state);
+  // The offerer learns the relay's port only from the answer: until then nothing it could send
+  // exists, and its learning window must not run out while the callee's phone rings.
   expect(stream, opened.offerer, opened.offerer_sdp, hints.of(opened.offerer));
+  // The answerer has the relay's port as soon as this offer is answered.
   const Party answerer = session::other(opened.offerer);
   expect(stream, answerer, std::nullopt, hints.of(answerer));
+  open_party(stream, answerer);
   spdlog::debug("stream {} ({}) opened: caller side {}, callee side {}", opened.id,
                 opened.media_type, opened.caller_local.to_string(),
                 opened.callee_local.to_string());
@@ -274,11 +281,12 @@ void MediaEngine::restore_stream(const session::Stream& stream, const StreamReco
     for (const Party party : {Party::caller, Party::callee}) {
       auto& sub_party = sub.party(party);
       const auto& locked = party == Party::caller ? saved.caller_locked : saved.callee_locked;
-      const auto sdp = known(restored.sdp[index_of(party)], offset);
+      const auto expected = expectation(restored.sdp[index_of(party)], offset, hints.of(party));
       if (locked) {
-        sub_party.latch.restore(sdp, hints.of(party), *locked);
+        sub_party.latch.restore(expected, *locked);
       } else {
-        sub_party.latch.expect(sdp, hints.of(party), now);
+        sub_party.latch.expect(expected, now);
+        sub_party.latch.open(now);
       }
       // A party whose flow is in the kernel has sent media; the no-traffic timer starts anew.
       sub_party.seen = sub.installed.has_value() || sub_party.packets > 0;
@@ -287,13 +295,29 @@ void MediaEngine::restore_stream(const session::Stream& stream, const StreamReco
       slots_[slot_key(sub_party.local)] = Slot{stream.id, rtcp, party};
     }
   }
+  for (const Party party : {Party::caller, Party::callee}) {
+    if (const auto& rtp_lock = restored.rtp.party(party).latch.locked()) {
+      restored.rtcp.party(party).latch.follow(rtp_lock->ip);
+    }
+  }
   streams_[stream.id] = std::move(owned);
   if (learning) {
     learning_.insert(stream.id);
   }
   auto& adopted = *streams_[stream.id];
-  poll(adopted.rtp);
-  poll(adopted.rtcp);
+  poll(adopted.rtp, now);
+  poll(adopted.rtcp, now);
+}
+
+media::Expectation MediaEngine::expectation(const std::optional<session::Endpoint>& sdp,
+                                            std::uint16_t port_offset,
+                                            const std::optional<address_v4>& signaling) const {
+  media::Expectation expected;
+  expected.sdp = known(sdp, port_offset);
+  expected.sdp_reachable = expected.sdp && routable_.routable(expected.sdp->ip);
+  expected.signaling_ip = signaling;
+  expected.signaling_reachable = signaling && routable_.routable(*signaling);
+  return expected;
 }
 
 void MediaEngine::expect(StreamState& stream, Party party,
@@ -301,16 +325,73 @@ void MediaEngine::expect(StreamState& stream, Party party,
                          const std::optional<address_v4>& signaling) {
   const auto now = SteadyClock::now();
   for (const bool rtcp : {false, true}) {
-    auto& sub = stream.sub(rtcp);
-    auto& sub_party = sub.party(party);
-    const auto previous = sub_party.latch.locked();
-    sub_party.latch.expect(known(sdp, rtcp ? 1 : 0), signaling, now);
-    if (sub.installed && sub_party.latch.locked() != previous) {
-      uninstall(sub);
-    }
+    stream.sub(rtcp).party(party).latch.expect(expectation(sdp, rtcp ? 1 : 0, signaling), now);
+  }
+  follow_rtp(stream, party);
+  reconcile(stream.rtp);
+  learning_.insert(stream.id);
+}
+
+void MediaEngine::open_party(StreamState& stream, Party party) {
+  const auto now = SteadyClock::now();
+  for (const bool rtcp : {false, true}) {
+    stream.sub(rtcp).party(party).latch.open(now);
   }
   learning_.insert(stream.id);
 }
+
+void MediaEngine::follow_rtp(StreamState& stream, Party party) {
+  std::optional<address_v4> rtp_ip;
+  if (const auto& rtp_lock = stream.rtp.party(party).latch.locked()) {
+    rtp_ip = rtp_lock->ip;
+  }
+  stream.rtcp.party(party).latch.follow(rtp_ip);
+  reconcile(stream.rtcp);
+}
+
+void MediaEngine::reconcile(SubStream& sub) {
+  if (!sub.installed) {
+    return;
+  }
+  const auto& caller = sub.caller.latch.locked();
+  const auto& callee = sub.callee.latch.locked();
+  if (!caller || !callee || to_udp(*caller) != sub.installed->caller_remote ||
+      to_udp(*callee) != sub.installed->callee_remote) {
+    uninstall(sub);
+  }
+}
+
+void MediaEngine::latch_changed(StreamState& stream, bool rtcp, Party party,
+                                media::LatchChange change) {
+  ++stats_.latches;
+  auto& sub = stream.sub(rtcp);
+  const auto& latch = sub.party(party).latch;
+  const std::string lock = latch.locked() ? latch.locked()->to_string() : std::string("nobody");
+  const char* what = rtcp ? "RTCP" : "RTP";
+  switch (change) {
+    case media::LatchChange::takeover:
+      ++stats_.takeovers;
+      // A provisional lock (often a stranger who sprayed first) gave way: worth a line.
+      spdlog::info("stream {} {} {} lock taken over by {} ({})", stream.id, what,
+                   session::to_string(party), lock, media::to_string(latch.locked_rank()));
+      break;
+    case media::LatchChange::rebinding:
+      ++stats_.rebindings;
+      spdlog::info("stream {} {} {} lock moved to {} (NAT rebinding)", stream.id, what,
+                   session::to_string(party), lock);
+      break;
+    default:
+      spdlog::debug("stream {} {} {} latched to {} ({}, {})", stream.id, what,
+                    session::to_string(party), lock, media::to_string(latch.locked_rank()),
+                    media::to_string(change));
+      break;
+  }
+  if (!rtcp) {
+    follow_rtp(stream, party);
+  }
+  reconcile(sub);
+}
+
 
 void MediaEngine::reset_party(StreamState& stream, Party party) {
   for (const bool rtcp : {false, true}) {
@@ -362,14 +443,19 @@ void MediaEngine::on_packet(const datapath::MediaSockets::Packet& packet) {
   auto& me = sub.party(where.party);
   const auto info = media::classify(packet.data);
   const auto source = to_session(packet.source);
+  // Another port of the locked IP may be a NAT rebinding, but only if the locked source fell
+  // silent; with a flow installed only the kernel's counters can tell.
+  // (Only for the locked SSRC, which an off-path sender does not know: no counter read per
+  // forged packet.)
+  if (const auto& lock = me.latch.locked();
+      sub.installed && lock && lock->ip == source.ip && lock->port != source.port &&
+      me.latch.locked_ssrc() == info.ssrc &&
+      (info.kind == media::PacketKind::rtp || info.kind == media::PacketKind::rtcp)) {
+    poll(sub, packet.received);
+  }
   const auto decision = me.latch.on_packet(source, info, packet.received);
-  if (decision.relatched) {
-    ++stats_.latches;
-    spdlog::debug("stream {} {} {} latched to {}", stream.id, where.rtcp ? "RTCP" : "RTP",
-                  session::to_string(where.party), source.to_string());
-    if (sub.installed) {
-      uninstall(sub);
-    }
+  if (decision.relatched()) {
+    latch_changed(stream, where.rtcp, where.party, decision.change);
   }
   switch (decision.verdict) {
     case media::LatchVerdict::learning:
@@ -474,12 +560,18 @@ void MediaEngine::uninstall(SubStream& sub) {
   }
 }
 
-void MediaEngine::poll(SubStream& sub) {
+void MediaEngine::poll(SubStream& sub, SteadyClock::time_point now) {
   if (!sub.installed) {
     return;
   }
   auto counters = datapath_.counters(*sub.installed);
   if (counters) {
+    if (counters.value().caller_packets > sub.live.caller_packets) {
+      sub.caller.latch.note_locked_active(now);
+    }
+    if (counters.value().callee_packets > sub.live.callee_packets) {
+      sub.callee.latch.note_locked_active(now);
+    }
     sub.live = counters.value();
     return;
   }
@@ -567,8 +659,8 @@ void MediaEngine::sweep() {
   const auto now = SteadyClock::now();
   std::vector<Expiry> expired;
   for (auto& [id, stream] : streams_) {
-    poll(stream->rtp);
-    poll(stream->rtcp);
+    poll(stream->rtp, now);
+    poll(stream->rtcp, now);
     if (auto expiry = check_timers(*stream, now)) {
       expired.push_back(*expiry);
     }
@@ -589,15 +681,12 @@ void MediaEngine::latch_tick() {
       continue;
     }
     bool open = false;
+    auto& stream = *found->second;
     for (const bool rtcp : {false, true}) {
-      auto& sub = found->second->sub(rtcp);
       for (const Party party : {Party::caller, Party::callee}) {
-        auto& latch = sub.party(party).latch;
-        if (latch.on_tick(now).relatched) {
-          ++stats_.latches;
-          if (sub.installed) {
-            uninstall(sub);
-          }
+        auto& latch = stream.sub(rtcp).party(party).latch;
+        if (const auto decision = latch.on_tick(now); decision.relatched()) {
+          latch_changed(stream, rtcp, party, decision.change);
         }
         open = open || latch.window_deadline().has_value();
       }

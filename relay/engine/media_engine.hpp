@@ -1,17 +1,28 @@
 // MediaEngine: the relay's media IO for every stream the session logic opened. It owns, per
 // stream, the four sub-parties (caller/callee x RTP/RTCP: one relay socket each), their latches
-// (relay/media/latch.hpp), the userspace forwarding of packets that arrive before a flow is handed
-// to the datapath, the hand-off itself (one Datapath flow per sub-stream once both sides are
-// locked and have sent media), the datapath counters, and the stream timers (spec 5.7).
+// (relay/media/latch.hpp: the latching policy; this file feeds it), the userspace forwarding of
+// packets that arrive before a flow is handed to the datapath, the hand-off itself (one Datapath
+// flow per sub-stream once both sides are locked and have sent media), the datapath counters,
+// and the stream timers (compat spec 5.7).
 //
 // What it does with the session logic's Actions:
-//   StreamOpened      sockets on the stream's four local endpoints, latches expecting the offerer's
-//                     SDP address, no-traffic timers armed;
-//   PartySdpAccepted  that party's latches get a new learning window toward its SDP address;
-//   PartyReset        that party's flows leave the datapath (their counters kept), latches relearn,
-//                     its no-traffic timer re-armed;
+//   StreamOpened      sockets on the stream's four local endpoints, no-traffic timers armed; the
+//                     offerer's latches expect its SDP address, the answerer's start learning
+//                     (the answerer can send as soon as the offer is answered; the offerer only
+//                     once the answer is);
+//   PartySdpAccepted  that party's latches learn anew toward its SDP address, and the other
+//                     party (the offerer) starts learning;
+//   PartyReset        that party's flows leave the datapath (their counters kept), latches
+//                     relearn, its no-traffic timer re-armed; the other party starts learning;
 //   HoldChanged       on-hold timer instead of the no-traffic timers, and back;
 //   StreamClosed      flows removed, state dropped (the port pool's release hook closed the sockets).
+//
+// Latching is one policy for every datapath: the latches decide, the datapath only ever receives
+// the decided locks (an installed flow always equals the two RTP or RTCP locks; a lock that moves
+// takes its flow out, and the hand-off installs the new one). Each party's RTCP latch follows its
+// RTP latch's IP. Whether the relay can send to a signalled address (RoutableFilter) tells the
+// latch whether the party is behind a NAT. While a flow is in the kernel the sockets do not see
+// the locked source; its counters tell the latch that the source still sends (NAT rebinding).
 //
 // Timers: one sweep every poll_interval reads the counters of every installed flow (conntrack's
 // lease needs it) and decides expiry; a stream's RTP sub-stream expires with `no-traffic timeout`
@@ -52,7 +63,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 struct EngineSettings {
   boost::asio::ip::address_v4 bind_ip;  // where the port pool's pairs are bound (relay_ip)
-  media::LatchSettings latch;           // require_rtp is decided per stream (audio/video)
+  // require_rtp (audio/video) and follows_rtp (RTCP sockets) are decided per latch
+  media::LatchSettings latch;
   std::chrono::seconds stream_timeout{90};
   std::chrono::seconds on_hold_timeout{7200};
   std::chrono::milliseconds poll_interval{1000};
@@ -112,7 +124,9 @@ class MediaEngine {
     std::uint64_t strangers = 0;          // from someone other than the locked source
     std::uint64_t invalid = 0;            // not acceptable as a source (e.g. STUN, not RTP)
     std::uint64_t unknown_port = 0;       // on a socket no stream owns (late packets)
-    std::uint64_t latches = 0;            // locks taken (first latch, window expiry, re-latch)
+    std::uint64_t latches = 0;            // every change of a lock (the next two included)
+    std::uint64_t takeovers = 0;          // a better candidate took a provisional lock over
+    std::uint64_t rebindings = 0;         // a lock moved to another port of its IP
     std::uint64_t handoffs = 0;
     std::uint64_t handoff_errors = 0;
     std::uint64_t flows_lost = 0;         // the datapath lost a flow (e.g. lapsed lease)
@@ -166,7 +180,12 @@ class MediaEngine {
     std::uint64_t bytes = 0;
   };
   struct SubStream {
-    SubStream(bool is_rtcp, const media::LatchSettings& s) : rtcp(is_rtcp), caller(s), callee(s) {}
+    SubStream(bool is_rtcp, const media::LatchSettings& s)
+        : rtcp(is_rtcp), caller(with_follow(s, is_rtcp)), callee(with_follow(s, is_rtcp)) {}
+    static media::LatchSettings with_follow(media::LatchSettings s, bool is_rtcp) {
+      s.follows_rtp = is_rtcp;
+      return s;
+    }
     bool rtcp;
     SubParty caller;
     SubParty callee;
@@ -200,8 +219,20 @@ class MediaEngine {
   };
 
   void open_stream(const session::StreamOpened& opened, const SignalingHints& hints);
+  // What the latches of `party` (RTCP: port + 1) expect, with reachability.
+  media::Expectation expectation(const std::optional<session::Endpoint>& sdp,
+                                 std::uint16_t port_offset,
+                                 const std::optional<boost::asio::ip::address_v4>& signaling) const;
   void expect(StreamState& stream, Party party, const std::optional<session::Endpoint>& sdp,
               const std::optional<boost::asio::ip::address_v4>& signaling);
+  // `party` can send to the relay from now: its latches start learning.
+  void open_party(StreamState& stream, Party party);
+  // A latch decided something: log it, count it, let RTCP follow RTP, keep flows == locks.
+  void latch_changed(StreamState& stream, bool rtcp, Party party, media::LatchChange change);
+  // The party's RTCP latch follows its RTP latch's IP.
+  void follow_rtp(StreamState& stream, Party party);
+  // An installed flow that no longer equals the two locks leaves the datapath.
+  void reconcile(SubStream& sub);
   void reset_party(StreamState& stream, Party party);
   void close_stream(StreamId id);
   void ensure_socket(const datapath::Endpoint& local);
@@ -209,7 +240,9 @@ class MediaEngine {
                const datapath::MediaSockets::Packet& packet);
   void try_handoff(SubStream& sub, SteadyClock::time_point now);
   void uninstall(SubStream& sub);
-  void poll(SubStream& sub);
+  // Reads an installed flow's counters; a direction that moved tells its latch the locked
+  // source still sends.
+  void poll(SubStream& sub, SteadyClock::time_point now = SteadyClock::now());
   std::optional<Expiry> check_timers(StreamState& stream, SteadyClock::time_point now);
   void sweep();
   void latch_tick();

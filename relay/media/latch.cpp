@@ -1,6 +1,8 @@
 // The latch of one sub-party; the rules are in latch.hpp.
 #include "relay/media/latch.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <utility>
 
 namespace mpx::relay::media {
@@ -31,6 +33,36 @@ std::optional<boost::asio::ip::address_v4> known(std::optional<boost::asio::ip::
 
 }  // namespace
 
+std::string_view to_string(LatchPolicy policy) {
+  switch (policy) {
+    case LatchPolicy::strict:
+      return "strict";
+    case LatchPolicy::signalled_only:
+      return "signalled_only";
+    case LatchPolicy::first_packet:
+      return "first_packet";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(SourceRank rank) {
+  switch (rank) {
+    case SourceRank::none:
+      return "none";
+    case SourceRank::unsignalled:
+      return "unsignalled source";
+    case SourceRank::signaling_ip:
+      return "signaling IP";
+    case SourceRank::sdp_ip:
+      return "SDP address";
+    case SourceRank::sdp_endpoint:
+      return "SDP address and port";
+    case SourceRank::rtp_source:
+      return "RTP's address";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(LatchVerdict verdict) {
   switch (verdict) {
     case LatchVerdict::accept:
@@ -45,16 +77,32 @@ std::string_view to_string(LatchVerdict verdict) {
   return "unknown";
 }
 
+std::string_view to_string(LatchChange change) {
+  switch (change) {
+    case LatchChange::none:
+      return "none";
+    case LatchChange::locked:
+      return "locked";
+    case LatchChange::window_end:
+      return "window end";
+    case LatchChange::takeover:
+      return "takeover";
+    case LatchChange::rebinding:
+      return "rebinding";
+  }
+  return "unknown";
+}
+
 Latch::Latch(LatchSettings settings) : settings_(settings) {
   if (settings_.window < std::chrono::milliseconds::zero()) {
     settings_.window = std::chrono::milliseconds::zero();
   }
 }
 
-void Latch::expect(std::optional<Endpoint> sdp,
-                   std::optional<boost::asio::ip::address_v4> signaling_ip, SteadyTime now) {
-  sdp = known(sdp);
-  signaling_ip_ = known(signaling_ip);
+void Latch::expect(const Expectation& expectation, SteadyTime now) {
+  const auto sdp = known(expectation.sdp);
+  signaling_ip_ = known(expectation.signaling_ip);
+  signaling_reachable_ = signaling_ip_ && expectation.signaling_reachable;
   if (settings_.policy == LatchPolicy::first_packet) {
     // MediaProxy resets only when a known address changes (not at the first answer, not when
     // coming back from 0.0.0.0 to the same address).
@@ -67,24 +115,50 @@ void Latch::expect(std::optional<Endpoint> sdp,
     }
     return;
   }
+  if (!sdp) {
+    return;  // hold (0.0.0.0) or nothing new: nobody moved
+  }
   sdp_ = sdp;
-  window_pending_ = false;
-  fallback_.reset();
+  sdp_reachable_ = expectation.sdp_reachable;
   rebind_.reset();
-  // Nothing signalled yet (the answerer before its answer): the learning window has not begun,
-  // so only a match may lock; the answer's expect() opens the window.
-  awaiting_sdp_ = !sdp_;
-  if (locked_ && sdp_ && sdp_->port != 0 && *locked_ == *sdp_) {
-    deadline_.reset();
+  tally_count_ = 0;
+  if (locked_) {
+    if (settings_.follows_rtp && rtp_ip_ && locked_->ip == *rtp_ip_) {
+      locked_rank_ = SourceRank::rtp_source;
+    } else if (rank_of(*locked_) == SourceRank::sdp_endpoint) {
+      locked_rank_ = SourceRank::sdp_endpoint;
+    } else {
+      unlock();
+    }
+  }
+  if (open_) {
+    start_window(now);
+  }
+}
+
+void Latch::open(SteadyTime now) {
+  if (open_ || settings_.policy == LatchPolicy::first_packet) {
     return;
   }
-  unlock();
-  if (awaiting_sdp_) {
-    deadline_.reset();
-  } else if (settings_.window > std::chrono::milliseconds::zero()) {
-    deadline_ = now + settings_.window;
+  open_ = true;
+  start_window(now);
+}
+
+void Latch::follow(std::optional<boost::asio::ip::address_v4> rtp_ip) {
+  if (!settings_.follows_rtp || settings_.policy == LatchPolicy::first_packet ||
+      rtp_ip == rtp_ip_) {
+    return;
+  }
+  rtp_ip_ = rtp_ip;
+  rebind_.reset();
+  tally_count_ = 0;
+  if (!locked_) {
+    return;
+  }
+  if (rtp_ip && locked_->ip == *rtp_ip) {
+    locked_rank_ = SourceRank::rtp_source;
   } else {
-    deadline_.reset();
+    unlock();
   }
 }
 
@@ -92,108 +166,95 @@ LatchDecision Latch::on_packet(const Endpoint& source, const PacketInfo& info, S
   if (settings_.policy == LatchPolicy::first_packet) {
     return count(first_packet_packet(source));
   }
-  return count(strict_packet(source, info, now));
+  return count(ranked_packet(source, info, now));
 }
 
 LatchDecision Latch::on_tick(SteadyTime now) {
   LatchDecision decision;
-  if (settings_.policy == LatchPolicy::strict && close_elapsed_window(now)) {
-    decision.relatched = true;
+  if (settings_.policy != LatchPolicy::first_packet && close_elapsed_window(now)) {
+    decision.change = LatchChange::window_end;
     ++counters_.relatches;
   }
   return decision;
 }
 
-std::optional<SteadyTime> Latch::window_deadline() const { return deadline_; }
-
-void Latch::forget() {
-  unlock();
-  obsolete_.reset();
-  fallback_.reset();
-  rebind_.reset();
-  deadline_.reset();
-  window_pending_ = settings_.policy == LatchPolicy::strict &&
-                    settings_.window > std::chrono::milliseconds::zero();
+void Latch::note_locked_active(SteadyTime when) {
+  if (locked_ && (!locked_active_ || *locked_active_ < when)) {
+    locked_active_ = when;
+  }
 }
 
-LatchDecision Latch::strict_packet(const Endpoint& source, const PacketInfo& info,
+LatchDecision Latch::ranked_packet(const Endpoint& source, const PacketInfo& info,
                                    SteadyTime now) {
   if (window_pending_) {
     window_pending_ = false;
-    deadline_ = now + settings_.window;
+    start_window(now);
   }
-  const bool locked_by_expiry = close_elapsed_window(now);
-  // The exact SDP endpoint takes over a weaker lock made in the same window (a party that moved
-  // only its port: late packets from the old port match the SDP IP and would keep the lock).
-  if (locked_ && *locked_ != source && upgrade_until_ && now < *upgrade_until_ &&
-      match_rank(source) == 3 && valid_match(info)) {
-    lock(source);
-    upgrade_until_.reset();
-    return {locked_packet(source, info).verdict, true};
+  const LatchChange expired =
+      close_elapsed_window(now) ? LatchChange::window_end : LatchChange::none;
+  if (locked_ && *locked_ == source) {
+    if (!locked_ssrc_ && is_rtp_or_rtcp(info)) {
+      locked_ssrc_ = info.ssrc;
+    }
+    note_locked_active(now);
+    return {LatchVerdict::accept, expired};
   }
+  if (!valid_candidate(info)) {
+    return {LatchVerdict::invalid, expired};
+  }
+  const SourceRank rank = rank_of(source);
   if (locked_) {
-    LatchDecision decision = locked_packet(source, info);
-    decision.relatched = decision.relatched || locked_by_expiry;
-    return decision;
-  }
-  if (const int rank = match_rank(source); rank > 0) {
-    if (!valid_match(info)) {
-      return {LatchVerdict::invalid, false};
+    if (rank > locked_rank_ && reachable(rank)) {
+      return take(source, rank, info, now, LatchChange::takeover);
     }
-    lock(source);
-    if (rank < 3 && sdp_ && sdp_->port != 0) {
-      upgrade_until_ = now + std::max(settings_.window, std::chrono::milliseconds(1));
+    if (source.ip == locked_->ip && rebinding(source, info, now)) {
+      // The same stream, proven by its SSRC: the lock keeps its rank.
+      return take(source, locked_rank_, info, now, LatchChange::rebinding);
     }
-    deadline_.reset();
-    fallback_.reset();
-    return {locked_packet(source, info).verdict, true};
+    return {LatchVerdict::stranger, expired};
   }
-  if (!valid_fallback(info)) {
-    return {LatchVerdict::invalid, false};
+  if (rank >= SourceRank::signaling_ip) {
+    return take(source, rank, info, now, LatchChange::locked);
   }
-  if (window_open(now)) {
-    if (!fallback_) {
-      fallback_ = source;
+  if (rank == SourceRank::unsignalled && open_) {
+    if (window_open(now)) {
+      tally(source);
+      return {LatchVerdict::learning, expired};
     }
-    return {LatchVerdict::learning, false};
+    return take(source, rank, info, now, LatchChange::locked);
   }
-  lock(source);
-  return {locked_packet(source, info).verdict, true};
+  return {LatchVerdict::learning, expired};
+}
+
+LatchDecision Latch::take(const Endpoint& source, SourceRank rank, const PacketInfo& info,
+                          SteadyTime now, LatchChange change) {
+  lock(source, rank);
+  if (is_rtp_or_rtcp(info)) {
+    locked_ssrc_ = info.ssrc;
+  }
+  locked_active_ = now;
+  return {LatchVerdict::accept, change};
 }
 
 LatchDecision Latch::first_packet_packet(const Endpoint& source) {
   if (locked_) {
-    return {*locked_ == source ? LatchVerdict::accept : LatchVerdict::stranger, false};
+    return {*locked_ == source ? LatchVerdict::accept : LatchVerdict::stranger,
+            LatchChange::none};
   }
   if (obsolete_ && *obsolete_ == source) {
-    return {LatchVerdict::stranger, false};
+    return {LatchVerdict::stranger, LatchChange::none};
   }
-  lock(source);
+  lock(source, SourceRank::unsignalled);
   obsolete_.reset();
-  return {LatchVerdict::accept, true};
+  return {LatchVerdict::accept, LatchChange::locked};
 }
 
-LatchDecision Latch::locked_packet(const Endpoint& source, const PacketInfo& info) {
-  if (*locked_ == source) {
-    if (!locked_ssrc_ && is_rtp_or_rtcp(info)) {
-      locked_ssrc_ = info.ssrc;
-    }
-    return {LatchVerdict::accept, false};
-  }
-  if (rebinding(source, info)) {
-    locked_ = source;  // same stream, same SSRC: keep it
-    rebind_.reset();
-    return {LatchVerdict::accept, true};
-  }
-  return {LatchVerdict::stranger, false};
-}
-
-bool Latch::rebinding(const Endpoint& source, const PacketInfo& info) {
+bool Latch::rebinding(const Endpoint& source, const PacketInfo& info, SteadyTime now) {
   const bool same_ssrc = locked_ssrc_ && is_rtp_or_rtcp(info) && info.ssrc == *locked_ssrc_;
   const bool from_candidate = rebind_ && rebind_->source == source;
   if (!same_ssrc) {
     if (from_candidate) {
-      rebind_.reset();  // not two consecutive packets of the stream any more
+      rebind_.reset();  // not one stream any more
     }
     return false;
   }
@@ -201,88 +262,150 @@ bool Latch::rebinding(const Endpoint& source, const PacketInfo& info) {
   if (info.kind == PacketKind::rtp) {
     sequence = info.sequence;
   }
-  if (!from_candidate) {
-    rebind_ = RebindCandidate{source, sequence};
+  // The locked source still sends: a second port with its SSRC is a copy, not a rebinding.
+  if (!from_candidate || (locked_active_ && *locked_active_ >= rebind_->since)) {
+    rebind_ = RebindCandidate{source, sequence, now};
     return false;
   }
   if (sequence && rebind_->last_sequence) {
     const auto step = static_cast<std::uint16_t>(*sequence - *rebind_->last_sequence);
-    if (step >= 1 && step <= max_rebind_sequence_step) {
-      return true;
+    if (step < 1 || step > max_rebind_sequence_step) {
+      rebind_ = RebindCandidate{source, sequence, now};  // start over from this packet
+      return false;
     }
-    rebind_->last_sequence = sequence;  // start over from this packet
-    return false;
   }
-  return true;  // RTCP carries no sequence number: the second packet with the SSRC is enough
+  rebind_->last_sequence = sequence;
+  return now - rebind_->since >= kRebindQuiet;
 }
 
-int Latch::match_rank(const Endpoint& source) const {
+SourceRank Latch::rank_of(const Endpoint& source) const {
+  if (settings_.follows_rtp && rtp_ip_) {
+    return source.ip == *rtp_ip_ ? SourceRank::rtp_source : SourceRank::none;
+  }
   if (sdp_) {
     if (sdp_->port != 0 && source == *sdp_) {
-      return 3;
+      return SourceRank::sdp_endpoint;
     }
     if (source.ip == sdp_->ip) {
-      return 2;
+      return SourceRank::sdp_ip;
     }
   }
   if (signaling_ip_ && source.ip == *signaling_ip_) {
-    return 1;
+    return SourceRank::signaling_ip;
   }
-  return 0;
+  return unsignalled_allowed() ? SourceRank::unsignalled : SourceRank::none;
 }
 
-bool Latch::valid_match(const PacketInfo& info) const {
-  return !(settings_.require_rtp && info.kind == PacketKind::other);
+bool Latch::reachable(SourceRank rank) const {
+  switch (rank) {
+    case SourceRank::sdp_endpoint:
+    case SourceRank::sdp_ip:
+      return sdp_reachable_;
+    case SourceRank::signaling_ip:
+      return signaling_reachable_;
+    case SourceRank::rtp_source:
+      return true;  // RTP proved it
+    case SourceRank::none:
+    case SourceRank::unsignalled:
+      return false;
+  }
+  return false;
 }
 
-bool Latch::valid_fallback(const PacketInfo& info) const {
+bool Latch::unsignalled_allowed() const {
+  return settings_.policy == LatchPolicy::strict && !settings_.follows_rtp && sdp_ &&
+         !sdp_reachable_;
+}
+
+bool Latch::valid_candidate(const PacketInfo& info) const {
   if (settings_.require_rtp) {
-    return is_rtp_or_rtcp(info);
+    return info.kind != PacketKind::other;
   }
   return info.kind != PacketKind::stun;
 }
 
-bool Latch::window_open(SteadyTime now) const {
-  return awaiting_sdp_ || (deadline_ && now < *deadline_);
+bool Latch::window_open(SteadyTime now) const { return deadline_ && now < *deadline_; }
+
+void Latch::start_window(SteadyTime now) {
+  tally_count_ = 0;
+  if (settings_.window > std::chrono::milliseconds::zero()) {
+    deadline_ = now + settings_.window;
+  } else {
+    deadline_.reset();
+  }
 }
 
 bool Latch::close_elapsed_window(SteadyTime now) {
-  if (awaiting_sdp_ || !deadline_ || now < *deadline_) {
+  if (!deadline_ || now < *deadline_) {
     return false;
   }
   deadline_.reset();
-  if (locked_ || !fallback_) {
-    fallback_.reset();
+  const std::size_t candidates = std::exchange(tally_count_, 0);
+  if (locked_ || candidates == 0 || !unsignalled_allowed()) {
     return false;
   }
-  lock(*std::exchange(fallback_, std::nullopt));
+  const auto best = std::min_element(
+      tallies_.begin(), tallies_.begin() + static_cast<std::ptrdiff_t>(candidates),
+      [](const Tally& a, const Tally& b) {
+        return a.packets != b.packets ? a.packets > b.packets : a.order < b.order;
+      });
+  lock(best->source, SourceRank::unsignalled);
   return true;
 }
 
-void Latch::restore(std::optional<Endpoint> sdp,
-                    std::optional<boost::asio::ip::address_v4> signaling_ip,
-                    const Endpoint& locked) {
-  sdp_ = known(sdp);
-  signaling_ip_ = known(signaling_ip);
-  awaiting_sdp_ = false;
-  window_pending_ = false;
-  deadline_.reset();
-  upgrade_until_.reset();
-  fallback_.reset();
-  obsolete_.reset();
-  lock(locked);
+// Misra-Gries: a source that sent more than 1/(kTallySlots + 1) of the window's unsignalled
+// packets keeps its slot, however many forged sources share the rest.
+void Latch::tally(const Endpoint& source) {
+  const auto end = tallies_.begin() + static_cast<std::ptrdiff_t>(tally_count_);
+  const auto found =
+      std::find_if(tallies_.begin(), end, [&](const Tally& t) { return t.source == source; });
+  if (found != end) {
+    ++found->packets;
+    return;
+  }
+  if (tally_count_ < tallies_.size()) {
+    tallies_[tally_count_++] = Tally{source, 1, tally_order_++};
+    return;
+  }
+  const auto kept = std::remove_if(tallies_.begin(), end, [](Tally& t) { return --t.packets == 0; });
+  tally_count_ = static_cast<std::size_t>(kept - tallies_.begin());
 }
 
-void Latch::lock(const Endpoint& source) {
+void Latch::restore(const Expectation& expectation, const Endpoint& locked) {
+  sdp_ = known(expectation.sdp);
+  sdp_reachable_ = sdp_ && expectation.sdp_reachable;
+  signaling_ip_ = known(expectation.signaling_ip);
+  signaling_reachable_ = signaling_ip_ && expectation.signaling_reachable;
+  open_ = settings_.policy != LatchPolicy::first_packet;
+  window_pending_ = false;
+  deadline_.reset();
+  tally_count_ = 0;
+  obsolete_.reset();
+  lock(locked, std::max(rank_of(locked), SourceRank::unsignalled));
+}
+
+void Latch::forget() {
+  unlock();
+  obsolete_.reset();
+  tally_count_ = 0;
+  deadline_.reset();
+  window_pending_ = open_ && settings_.policy != LatchPolicy::first_packet &&
+                    settings_.window > std::chrono::milliseconds::zero();
+}
+
+void Latch::lock(const Endpoint& source, SourceRank rank) {
   locked_ = source;
+  locked_rank_ = rank;
   locked_ssrc_.reset();
+  locked_active_.reset();
   rebind_.reset();
 }
 
 void Latch::unlock() {
-  upgrade_until_.reset();
   locked_.reset();
+  locked_rank_ = SourceRank::none;
   locked_ssrc_.reset();
+  locked_active_.reset();
   rebind_.reset();
 }
 
@@ -301,8 +424,13 @@ LatchDecision Latch::count(LatchDecision decision) {
       ++counters_.invalid;
       break;
   }
-  if (decision.relatched) {
+  if (decision.relatched()) {
     ++counters_.relatches;
+  }
+  if (decision.change == LatchChange::takeover) {
+    ++counters_.takeovers;
+  } else if (decision.change == LatchChange::rebinding) {
+    ++counters_.rebindings;
   }
   return decision;
 }

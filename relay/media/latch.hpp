@@ -1,58 +1,55 @@
 // Latching of one sub-party: which remote address the packets arriving on ONE relay socket (the
-// RTP or RTCP socket of one side of a stream) are accepted from. Pure logic: no sockets, no clock;
-// the IO layer passes the time in, forwards what is accepted and arms a timer at
-// window_deadline() that calls on_tick().
+// RTP or RTCP socket of one side of a stream) are accepted from, and so where the other side's
+// media is sent. Pure logic: no sockets, no clock; the IO layer passes the time in, forwards what
+// is accepted, hands the lock (never a candidate) to the kernel datapath, and arms a timer at
+// window_deadline() that calls on_tick(). docs/security/threat-model.md says what this defends
+// against and what it trades for NAT traversal.
 //
-// MediaProxy latches on the first packet from anyone, so whoever sprays the port range first takes
-// the call's audio ("RTP Bleed"). The strict policy keeps NAT traversal for symmetric clients but
-// bounds that window:
+// strict (default) and signalled_only:
+// * Candidates are ranked (SourceRank): the party's SDP address and port, its SDP address with
+//   another port, its signaling IP, then any other source ("unsignalled"). On an RTCP socket
+//   (settings.follows_rtp) the party's RTP lock decides instead: once RTP is locked to an IP,
+//   only that IP (any port) is a candidate (rank rtp_source); before, only the signalled ranks.
+// * Unsignalled sources are candidates only with `strict`, and only while the party's SDP
+//   address is one the relay cannot send to (Expectation::sdp_reachable false: a private
+//   address behind a NAT). Where the relay can reach the SDP address, an unsignalled source is
+//   never needed to reach the party, and accepting one would let a sprayer in.
+// * Signalled candidates lock at once, whenever they send. Unsignalled ones wait for learning:
+//   open() says when the party can first send to the relay (the IO layer calls it for the
+//   answerer when the offer is answered, for the offerer when the answer is), and every expect()
+//   after that (an offer or answer that changed the party's addresses) starts learning again.
+//   For `window` from then, unsignalled sources are held back and tallied; when the window ends
+//   the one that sent the most valid packets locks (the first on a tie; a few heavy-hitter
+//   slots, so a spray of forged sources cannot push the party out); after the window the first
+//   one locks. Before open() nothing unsignalled is even tallied: ringing cannot use it up.
+// * Valid candidate packets: RTP, RTCP, STUN and DTLS (a WebRTC endpoint's first packets), or
+//   any kind but STUN when !require_rtp (image/udptl). Anything from the locked source is
+//   accepted, whatever its kind.
+// * A lock taken by a weaker candidate stays provisional for the whole call: a valid packet
+//   from a strictly better candidate takes it over at any time (change `takeover`), unless that
+//   candidate's address is one the relay cannot send to (then it could only be forged, and
+//   must not be able to cut a NATed call): such a candidate locks only a socket with no lock.
+// * A lock never moves to another IP otherwise; a new offer or answer is needed. It moves to
+//   another port of the same IP (a NAT rebinding, change `rebinding`) only when that port sends
+//   the locked SSRC with RTP sequence steps of 1..1000 for at least kRebindQuiet while the
+//   locked source sends nothing (knowing the SSRC is not enough while the party talks). The IO
+//   layer reports sends it cannot see (the kernel forwards them) through note_locked_active().
+// * expect() (an offer or answer) records where the party is. An unknown SDP address (nullopt
+//   or 0.0.0.0: hold, or the answerer before its answer) keeps what was known. The lock is kept
+//   when it is the new SDP endpoint exactly (or, on an RTCP socket, its RTP's IP); otherwise it
+//   is dropped and the old source competes as whatever candidate it now is.
+// * forget() (idle RTCP) drops the lock and relearns; the window restarts at the next packet.
 //
-// strict (default):
-// * expect() (each offer or answer) records where the party is: its SDP endpoint and its
-//   signaling IP, and opens a learning window of `window` from `now`. If the locked source equals
-//   the new SDP endpoint exactly, the lock is kept (no window); otherwise the lock is dropped (the
-//   old source competes like anyone else) along with its SSRC and any fallback candidate.
-// * Before any lock, a packet whose source matches what was signalled locks at once (accept +
-//   relatched): the SDP endpoint exactly (rank 3), the SDP IP (rank 2) or the signaling IP
-//   (rank 1). Any kind may lock this way (STUN included) except `other` when require_rtp.
-//   Because a match locks at once, the first matching packet wins whatever its rank, except
-//   that for one window after a weaker match (SDP IP or signaling IP) locked, a packet from the
-//   exact SDP endpoint takes the lock over: a party that moved only its port may still send a
-//   few packets from the old one.
-// * A packet from any other source that is a valid fallback (RTP/RTCP when require_rtp, anything
-//   but STUN otherwise) is remembered as THE fallback candidate if it is the first such, and is
-//   `learning` (held back, not forwarded) while the window is open. Once the window has elapsed
-//   (on_tick, or the next packet at or after the deadline) the lock goes to the first fallback
-//   candidate; if there was none, to the first valid packet arriving after the window.
-// * STUN from an unmatched source is `invalid` (dropped, never a candidate); so is `other` when
-//   require_rtp.
-// * After lock, packets from the locked source are accepted (any kind); the SSRC is recorded
-//   from the first RTP/RTCP packet accepted from it. Packets from others are `stranger`, except a
-//   NAT rebinding: a new source sending the locked SSRC twice in a row re-latches on its second
-//   packet (accept + relatched), provided that for two RTP packets the sequence step is 1..1000
-//   (mod 2^16); RTCP has no sequence number, so two RTCP packets (or an RTCP and an RTP packet,
-//   with rtcp-mux) with the locked sender SSRC are enough. A packet from another source with the
-//   locked SSRC replaces the pending rebinding candidate; a bad sequence step restarts it.
-//   Without a recorded SSRC (e.g. image/udptl streams) there is no rebinding re-latch.
-// * window = 0: no holding back; the first valid fallback locks at once.
-// * expect() without a usable SDP endpoint (nullopt or 0.0.0.0: the answerer before its answer)
-//   opens no window and allows no fallback: unmatched packets are `learning` until an expect()
-//   with an SDP endpoint opens the window. Otherwise an attacker spraying the ports between the
-//   offer and the answer would own the answerer's side.
-// * Before the first expect() nothing is expected and no window is open: the first valid packet
-//   locks (the IO layer calls expect() when the stream opens, with what it knows).
-// * forget() (RTCP expiry) drops the lock and its SSRC and keeps the expectations; the new
-//   learning window opens at the next packet (there is no `now` to open it earlier).
-//
-// first_packet (MediaProxy, compat spec 5.5): the first datagram from any source (any kind)
-// locks; others are `stranger`. After expect() with a changed SDP endpoint (both the old and the
-// new one known, and different) the locked address is kept as obsolete: its packets are
-// `stranger` and the next packet from a DIFFERENT source locks. No window, no SSRC logic.
-// forget() forgets both the locked and the obsolete address.
+// first_packet (MediaProxy, compat spec 5.5; vulnerable to RTP Bleed): the first datagram from
+// any source (any kind) locks; others are `stranger`. After expect() with a changed SDP endpoint
+// (both the old and the new one known, and different) the locked address is kept as obsolete:
+// its packets are `stranger` and the next packet from a DIFFERENT source locks. No window, no
+// ranks, no rebinding; open() and follow() do nothing. forget() forgets locked and obsolete.
 #pragma once
 
 #include <boost/asio/ip/address_v4.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -66,104 +63,168 @@ namespace mpx::relay::media {
 using SteadyTime = std::chrono::steady_clock::time_point;
 using Endpoint = mpx::relay::session::Endpoint;
 
-enum class LatchPolicy { strict, first_packet };  // first_packet = MediaProxy's behaviour
+enum class LatchPolicy {
+  strict,          // ranked candidates; unsignalled sources for parties behind a NAT
+  signalled_only,  // ranked candidates, never an unsignalled source
+  first_packet,    // MediaProxy's: whoever sends first
+};
+
+std::string_view to_string(LatchPolicy policy);
 
 struct LatchSettings {
   LatchPolicy policy = LatchPolicy::strict;
-  std::chrono::milliseconds window{1000};  // learning window after each expect()
-  // Fallback candidates must be valid RTP/RTCP (false for non-RTP streams, e.g. image/udptl:
-  // any packet but STUN).
+  std::chrono::milliseconds window{1000};  // learning window after open() and each expect()
+  // Audio/video: candidates must be RTP, RTCP, STUN or DTLS. False for non-RTP streams (e.g.
+  // image/udptl): any packet but STUN.
   bool require_rtp = true;
+  bool follows_rtp = false;  // an RTCP socket: its candidates come from follow()
 };
 
+// Where the signalling says the party is (one offer or answer), and whether the relay can send
+// there (the IO layer decides: not a private range outside routable_private_ranges).
+struct Expectation {
+  std::optional<Endpoint> sdp;  // port 0: only the IP is known; nullopt or 0.0.0.0: unknown
+  std::optional<boost::asio::ip::address_v4> signaling_ip;
+  bool sdp_reachable = false;
+  bool signaling_reachable = false;
+};
+
+// How strongly a source is tied to the signalled party; a higher rank takes a lock over.
+enum class SourceRank : std::uint8_t {
+  none = 0,          // not a candidate at all
+  unsignalled = 1,   // any other source: NAT traversal of last resort
+  signaling_ip = 2,  // the IP the party's SIP came from
+  sdp_ip = 3,        // the SDP address with another port
+  sdp_endpoint = 4,  // the SDP address and port
+  rtp_source = 5,    // RTCP socket: the IP its party's RTP is locked to
+};
+
+std::string_view to_string(SourceRank rank);
+
 enum class LatchVerdict {
-  accept,    // from the locked source: forward it
-  learning,  // held back: an unmatched candidate during the learning window (not forwarded)
-  stranger,  // from someone other than the locked source: drop
-  invalid,   // not acceptable as a candidate (not RTP/RTCP when require_rtp, STUN from unknown)
+  accept,    // from the locked source (or it just locked): forward it
+  learning,  // no lock yet: held back, not forwarded
+  stranger,  // the socket is locked to another source: dropped
+  invalid,   // not acceptable as a candidate (e.g. not RTP/RTCP/STUN/DTLS): dropped
 };
 
 std::string_view to_string(LatchVerdict verdict);
 
+// How the lock changed with this packet or tick.
+enum class LatchChange {
+  none,
+  locked,      // a socket with no lock took its first (or, after a drop, a new) source
+  window_end,  // the learning window ended and its best unsignalled source locked
+  takeover,    // a strictly better candidate took over a provisional lock
+  rebinding,   // the locked IP moved to another port (NAT rebinding)
+};
+
+std::string_view to_string(LatchChange change);
+
 struct LatchDecision {
   LatchVerdict verdict = LatchVerdict::stranger;
-  bool relatched = false;  // this packet (or a window expiry) moved the lock to a new source
+  LatchChange change = LatchChange::none;
+  bool relatched() const { return change != LatchChange::none; }
   bool operator==(const LatchDecision&) const = default;
 };
 
 class Latch {
  public:
+  // A candidate port of the locked IP must send the locked SSRC this long, with the locked
+  // source silent, before a rebinding moves the lock.
+  static constexpr std::chrono::milliseconds kRebindQuiet{200};
+  // Unsignalled sources tallied per window (heavy-hitter slots).
+  static constexpr std::size_t kTallySlots = 4;
+
   explicit Latch(LatchSettings settings);
 
-  // A new offer/answer told us where the party is: its SDP endpoint (for an RTCP latch the
-  // caller passes SDP port + 1; nullopt or 0.0.0.0 when unknown) and its signaling IP (nullopt if
-  // unknown). Opens a new learning window from `now`.
-  void expect(std::optional<Endpoint> sdp, std::optional<boost::asio::ip::address_v4> signaling_ip,
-              SteadyTime now);
+  // An offer or answer told where the party is. Restarts learning if the party can send.
+  void expect(const Expectation& expectation, SteadyTime now);
+  // The party can send to the relay from `now`: learning starts (idempotent).
+  void open(SteadyTime now);
+  // RTCP socket: the IP its party's RTP is locked to (nullopt: not locked). A lock on another
+  // IP is dropped.
+  void follow(std::optional<boost::asio::ip::address_v4> rtp_ip);
 
   LatchDecision on_packet(const Endpoint& source, const PacketInfo& info, SteadyTime now);
-  // A restarted relay re-adopting a flow its predecessor handed to the kernel (issue 5 point 4):
-  // the expectations as expect() records them and the lock already taken, with no window open
-  // (the lock was settled before the restart). The SSRC is unknown until the next packet.
-  void restore(std::optional<Endpoint> sdp, std::optional<boost::asio::ip::address_v4> signaling_ip,
-               const Endpoint& locked);
-
-  // Called by the IO layer's timer: when the window has elapsed without a match, locks to the
-  // first fallback candidate. relatched=true if it locked; the verdict means nothing here.
+  // The IO layer's timer: ends an elapsed window (change window_end if a source locked).
   LatchDecision on_tick(SteadyTime now);
+  // The locked source sent at (or before) `when` through a path this latch does not see (the
+  // kernel datapath's counters moved).
+  void note_locked_active(SteadyTime when);
 
-  const std::optional<Endpoint>& locked() const { return locked_; }
-  // nullopt when no timed window is open (also while awaiting an SDP endpoint)
-  std::optional<SteadyTime> window_deadline() const;
-  bool awaiting_sdp() const { return awaiting_sdp_; }
-
-  // RTCP expiry: forget the locked address entirely (next packets latch anew, as after expect()
-  // with the same expectations and a new window, opened by the next packet).
+  // A restarted relay re-adopting a flow its predecessor handed to the kernel: the expectations
+  // and the lock already taken, learning over (open, no window). The SSRC is unknown until the
+  // next packet.
+  void restore(const Expectation& expectation, const Endpoint& locked);
+  // Idle RTCP: forget the lock (and obsolete address); learning restarts at the next packet.
   void forget();
 
+  const std::optional<Endpoint>& locked() const { return locked_; }
+  SourceRank locked_rank() const { return locked_ ? locked_rank_ : SourceRank::none; }
+  // nullopt when no timed window is open.
+  std::optional<SteadyTime> window_deadline() const { return deadline_; }
+  bool is_open() const { return open_; }
+  // SSRC of the locked source once an RTP/RTCP packet was accepted from it (strict only).
+  std::optional<std::uint32_t> locked_ssrc() const { return locked_ssrc_; }
+  const LatchSettings& settings() const { return settings_; }
+
   struct Counters {
-    std::uint64_t accepted = 0, learning = 0, stranger = 0, invalid = 0, relatches = 0;
+    std::uint64_t accepted = 0, learning = 0, stranger = 0, invalid = 0;
+    std::uint64_t relatches = 0;  // every change of the lock, including the ones below
+    std::uint64_t takeovers = 0, rebindings = 0;
     bool operator==(const Counters&) const = default;
   };
   const Counters& counters() const { return counters_; }
 
-  const LatchSettings& settings() const { return settings_; }
-  // SSRC of the locked source once an RTP/RTCP packet was accepted from it (strict only).
-  std::optional<std::uint32_t> locked_ssrc() const { return locked_ssrc_; }
-
  private:
-  // A new source sending the locked SSRC: one more such packet re-latches (NAT rebinding).
+  struct Tally {
+    Endpoint source;
+    std::uint32_t packets = 0;
+    std::uint32_t order = 0;  // arrival order of its first packet: earlier wins a tie
+  };
+  // A port of the locked IP sending the locked SSRC: the rebinding being checked.
   struct RebindCandidate {
     Endpoint source;
-    std::optional<std::uint16_t> last_sequence;  // nullopt: the previous packet was RTCP
+    std::optional<std::uint16_t> last_sequence;  // nullopt: its previous packet was RTCP
+    SteadyTime since;
   };
 
-  LatchDecision strict_packet(const Endpoint& source, const PacketInfo& info, SteadyTime now);
+  LatchDecision ranked_packet(const Endpoint& source, const PacketInfo& info, SteadyTime now);
+  // Locks `source` with this packet: accept, with `change`.
+  LatchDecision take(const Endpoint& source, SourceRank rank, const PacketInfo& info,
+                     SteadyTime now, LatchChange change);
   LatchDecision first_packet_packet(const Endpoint& source);
-  LatchDecision locked_packet(const Endpoint& source, const PacketInfo& info);
-  bool rebinding(const Endpoint& source, const PacketInfo& info);
-  // 0: no match; 1 signaling IP, 2 SDP IP, 3 SDP endpoint.
-  int match_rank(const Endpoint& source) const;
-  bool valid_match(const PacketInfo& info) const;
-  bool valid_fallback(const PacketInfo& info) const;
+  bool rebinding(const Endpoint& source, const PacketInfo& info, SteadyTime now);
+  SourceRank rank_of(const Endpoint& source) const;
+  bool reachable(SourceRank rank) const;
+  bool unsignalled_allowed() const;
+  bool valid_candidate(const PacketInfo& info) const;
   bool window_open(SteadyTime now) const;
-  bool close_elapsed_window(SteadyTime now);  // true when it locked to the fallback
-  void lock(const Endpoint& source);
+  bool close_elapsed_window(SteadyTime now);  // true when it locked the window's best source
+  void start_window(SteadyTime now);
+  void tally(const Endpoint& source);
+  void lock(const Endpoint& source, SourceRank rank);
   void unlock();
   LatchDecision count(LatchDecision decision);
 
   LatchSettings settings_;
   std::optional<Endpoint> sdp_;  // port 0: only the IP is known
   std::optional<boost::asio::ip::address_v4> signaling_ip_;
-  std::optional<Endpoint> locked_;
-  std::optional<std::uint32_t> locked_ssrc_;
+  bool sdp_reachable_ = false;
+  bool signaling_reachable_ = false;
+  std::optional<boost::asio::ip::address_v4> rtp_ip_;  // follows_rtp: RTP's lock
+  bool open_ = false;
   std::optional<SteadyTime> deadline_;
-  bool window_pending_ = false;  // forget(): open the window at the next packet
-  bool awaiting_sdp_ = false;    // strict: expect() without an SDP endpoint; no fallback yet
-  // strict: until then the exact SDP endpoint may take over a lock made by a weaker match
-  std::optional<SteadyTime> upgrade_until_;
-  std::optional<Endpoint> fallback_;
+  bool window_pending_ = false;  // forget(): the window opens at the next packet
+  std::optional<Endpoint> locked_;
+  SourceRank locked_rank_ = SourceRank::none;
+  std::optional<std::uint32_t> locked_ssrc_;
+  std::optional<SteadyTime> locked_active_;  // last time the locked source was seen sending
   std::optional<RebindCandidate> rebind_;
+  std::array<Tally, kTallySlots> tallies_{};
+  std::size_t tally_count_ = 0;
+  std::uint32_t tally_order_ = 0;
   std::optional<Endpoint> obsolete_;  // first_packet: the address latched before a reset
   Counters counters_;
 };

@@ -40,6 +40,12 @@ std::vector<MetricFamily> relay_metrics(const RelayService& service,
   out.push_back(family("mpx_relay_latches_total", "Sources locked by latching.",
                        MetricType::counter)
                     .add(as_value(engine.latches)));
+  out.push_back(family("mpx_relay_lock_moves_total",
+                       "Locks that moved to another source, by reason: a better (signalled) "
+                       "candidate took a provisional lock over, or a NAT rebinding.",
+                       MetricType::counter)
+                    .add(as_value(engine.takeovers), {{"reason", "takeover"}})
+                    .add(as_value(engine.rebindings), {{"reason", "rebinding"}}));
   out.push_back(
       family("mpx_relay_socket_packets_total",
              "Packets the relay's own sockets handled (before hand-off, and strangers), by "

@@ -47,9 +47,17 @@ RelayServiceSettings service_settings(const config::RelayConfig& relay, address_
   settings.traffic_sampling_period = relay.traffic_sampling_period;
   auto& engine = settings.engine;
   engine.bind_ip = relay_ip;
-  engine.latch.policy = relay.latching == config::LatchingPolicy::first_packet
-                            ? media::LatchPolicy::first_packet
-                            : media::LatchPolicy::strict;
+  switch (relay.latching) {
+    case config::LatchingPolicy::strict:
+      engine.latch.policy = media::LatchPolicy::strict;
+      break;
+    case config::LatchingPolicy::signalled_only:
+      engine.latch.policy = media::LatchPolicy::signalled_only;
+      break;
+    case config::LatchingPolicy::first_packet:
+      engine.latch.policy = media::LatchPolicy::first_packet;
+      break;
+  }
   engine.latch.window = relay.latching_window;
   engine.stream_timeout = relay.stream_timeout;
   engine.on_hold_timeout = relay.on_hold_timeout;
@@ -444,7 +452,9 @@ std::string RelayService::summary_json() const {
                       {"dropped_invalid", stats.invalid},
                       {"dropped_no_destination", stats.no_destination},
                       {"dropped_unknown_port", stats.unknown_port},
-                      {"latched", stats.latches}};
+                      {"latched", stats.latches},
+                      {"lock_takeovers", stats.takeovers},
+                      {"lock_rebindings", stats.rebindings}};
   if (const auto details = datapath_details()) {
     json["datapath"]["attach"] = details->attach;
     json["datapath"]["verdicts"] = details->verdicts;

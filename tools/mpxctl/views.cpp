@@ -205,10 +205,11 @@ Table summary_table() {
 
 // "datapath of 192.0.2.1 (tc): handoffs 3, handoff errors 0, ..." for each relay that has one.
 std::string datapath_lines(const json& relays) {
-  static constexpr std::array<const char*, 11> kOrder{
+  static constexpr std::array<const char*, 13> kOrder{
       "flows",           "handoffs",         "handoff_errors",    "flows_lost",
-      "relayed_packets", "latched",          "dropped_learning",  "dropped_strangers",
-      "dropped_invalid", "dropped_no_destination", "dropped_unknown_port"};
+      "relayed_packets", "latched",          "lock_takeovers",    "lock_rebindings",
+      "dropped_learning", "dropped_strangers", "dropped_invalid", "dropped_no_destination",
+      "dropped_unknown_port"};
   std::string out;
   for (const auto& relay : relays) {
     const json* datapath = field(relay, "datapath");

@@ -147,7 +147,8 @@ TEST(ConfigErrors, BadEnums) {
             "conntrack, xdp, tc, userspace");
   EXPECT_EQ(error_of("[Relay]\nlatching = symmetric\n"),
             "/etc/mediaproxy/config.ini:2: [Relay] latching = symmetric: invalid value; accepted: "
-            "strict or first_packet (MediaProxy's: the first datagram from anyone is latched)");
+            "strict, signalled_only (never an unsignalled source) or first_packet (MediaProxy's: "
+            "the first datagram from anyone is latched)");
   EXPECT_EQ(error_of("[Dispatcher]\nlog_level = verbose\n"),
             "/etc/mediaproxy/config.ini:2: [Dispatcher] log_level = verbose: invalid value; "
             "accepted: CRITICAL, ERROR, WARNING, INFO, DEBUG");

@@ -85,6 +85,8 @@ TEST(ConfigOptions, LatchingPolicyAnyCaseAndWindowBounds) {
   EXPECT_EQ(parse("[Relay]\nlatching = strict\n").relay.latching, LatchingPolicy::strict);
   EXPECT_EQ(parse("[Relay]\nlatching = First_Packet\n").relay.latching,
             LatchingPolicy::first_packet);
+  EXPECT_EQ(parse("[Relay]\nlatching = signalled_only\n").relay.latching,
+            LatchingPolicy::signalled_only);
   EXPECT_EQ(parse("[Relay]\nlatching_window_ms = 0\n").relay.latching_window,
             std::chrono::milliseconds(0));
   EXPECT_EQ(parse("[Relay]\nlatching_window_ms = 10000\n").relay.latching_window,

@@ -1,6 +1,7 @@
 // MediaEngine over loopback: forwarding before hand-off with the relay's sockets as source, the
-// hand-off of each sub-stream to the Datapath, traffic totals, bleed resistance, PartyReset,
-// the on-hold / no-traffic timers, failed hand-offs, StreamClosed and release_pair.
+// hand-off of each sub-stream to the Datapath, traffic totals, bleed resistance (learning that
+// starts at the answer, RTCP that follows RTP, takeovers and NAT rebinding with flows installed),
+// PartyReset, the on-hold / no-traffic timers, failed hand-offs, StreamClosed and release_pair.
 #include <boost/asio/ip/network_v4.hpp>
 #include <gtest/gtest.h>
 
@@ -89,8 +90,8 @@ class EngineTest : public ::testing::Test {
     return endpoint("127.0.0.1", static_cast<std::uint16_t>(callee_port_ + 1));
   }
 
-  // The caller offered (its SDP known from the start); the callee's answer was accepted.
-  void open_stream() {
+  // The caller's offer with this SDP address: the stream's StreamOpened.
+  session::StreamOpened offer(const session::Endpoint& caller_sdp) const {
     session::StreamOpened opened;
     opened.id = kStream;
     opened.session = {"call-1", "caller-tag"};
@@ -98,8 +99,13 @@ class EngineTest : public ::testing::Test {
     opened.caller_local = {boost::asio::ip::make_address_v4("127.0.0.1"), caller_port_};
     opened.callee_local = {boost::asio::ip::make_address_v4("127.0.0.1"), callee_port_};
     opened.offerer = Party::caller;
-    opened.offerer_sdp = to_session(caller_.rtp_endpoint());
-    engine_->apply(opened, {});
+    opened.offerer_sdp = caller_sdp;
+    return opened;
+  }
+
+  // The caller offered (its SDP known from the start); the callee's answer was accepted.
+  void open_stream() {
+    engine_->apply(offer(to_session(caller_.rtp_endpoint())), {});
     engine_->apply(session::PartySdpAccepted{kStream, Party::callee,
                                              to_session(callee_.rtp_endpoint())},
                    {});
@@ -476,19 +482,37 @@ TEST_F(EngineTest, IdleRtcpIsForgottenAndLatchesAgain) {
   EXPECT_EQ(engine_->installed_flows(), 2u);
 }
 
-TEST_F(EngineTest, NatRebindingAfterHandOffMovesTheFlow) {
+// A NAT rebinding after the hand-off: the old port falls silent, a new port of the same IP
+// carries the same stream. The flow forwards the old source, so the engine asks the datapath's
+// counters whether it is really silent before the lock moves.
+TEST_F(EngineTest, NatRebindingAfterHandOffMovesTheFlowOnceTheOldPortIsSilent) {
   establish_rtp();
   caller_rtp(2);
   Socket rebound("127.0.0.2", 0);
   ASSERT_TRUE(rebound.bound());
   const auto latches = engine_->stats().latches;
 
-  // Same SSRC from a new port: the first packet is a stranger, the second re-latches.
-  rebound.send(caller_rtp_local(), rtp_packet(kCallerSsrc, 3));
-  ASSERT_TRUE(pump_until(io_, [&] { return engine_->stats().strangers == 1; }));
-  rebound.send(caller_rtp_local(), rtp_packet(kCallerSsrc, 4));
-  ASSERT_TRUE(pump_until(io_, [&] { return callee_.rtp().received().size() == 3; }, {&callee_}));
-  EXPECT_EQ(callee_.rtp().received().back().data, rtp_packet(kCallerSsrc, 4));
+  // Same SSRC from a new port while the old one still talks: never re-latched.
+  for (std::uint16_t seq = 3; seq < 15; seq += 2) {
+    caller_rtp(seq);
+    rebound.send(caller_rtp_local(), rtp_packet(kCallerSsrc, static_cast<std::uint16_t>(seq + 1)));
+    pump_for(io_, 30ms, {&callee_});
+  }
+  EXPECT_EQ(engine_->stats().latches, latches);
+  EXPECT_TRUE(datapath_.removes.empty());
+
+  // The old port falls silent: after Latch::kRebindQuiet of the new port alone, it moves.
+  std::uint16_t seq = 20;
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(pump_until(
+      io_,
+      [&] {
+        rebound.send(caller_rtp_local(), rtp_packet(kCallerSsrc, seq++));
+        pump_for(io_, 20ms, {&callee_});
+        return engine_->stats().rebindings == 1;
+      },
+      {&callee_}, 2000ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, media::Latch::kRebindQuiet);
   EXPECT_EQ(engine_->stats().latches, latches + 1);
   ASSERT_EQ(datapath_.removes.size(), 1u);
   ASSERT_EQ(datapath_.installs.size(), 2u);
@@ -504,6 +528,106 @@ TEST_F(EngineTest, NatRebindingAfterHandOffMovesTheFlow) {
   EXPECT_EQ(rebound.received()[0].source, caller_rtp_local());
   EXPECT_EQ(engine_->stats().relayed_packets, relayed);
   EXPECT_EQ(engine_->traffic(kStream).caller_remote, to_session(rebound.endpoint()));
+}
+
+// The caller behind a NAT: its SDP says 192.168.1.10 (the relay cannot send there), its media
+// comes from 127.0.0.2, an address it never signalled. A sprayer hits the caller's relay port
+// from before the offer is answered: ringing must not use up the caller's learning window, and
+// the caller, heard in its window more often than the sprayer, gets the lock.
+TEST_F(EngineTest, TheOfferersLearningStartsAtTheAnswerNotDuringRinging) {
+  engine_->apply(offer({boost::asio::ip::make_address_v4("192.168.1.10"), 4000}), {});
+
+  // 400 ms of ringing (twice the window) with the sprayer alone on the caller's port.
+  std::uint16_t spray_seq = 1;
+  const auto ringing_ends = std::chrono::steady_clock::now() + 400ms;
+  while (std::chrono::steady_clock::now() < ringing_ends) {
+    attacker_.rtp().send(caller_rtp_local(), rtp_packet(kAttackerSsrc, spray_seq++));
+    pump_for(io_, 30ms);
+  }
+  EXPECT_EQ(engine_->stats().latches, 0u) << "a source locked before the caller could send";
+
+  engine_->apply(session::PartySdpAccepted{kStream, Party::callee,
+                                           to_session(callee_.rtp_endpoint())},
+                 {});
+  // The window: the caller every 20 ms, the sprayer every 30 ms.
+  const auto window_ends = std::chrono::steady_clock::now() + 300ms;
+  int tick = 0;
+  while (std::chrono::steady_clock::now() < window_ends) {
+    caller_.rtp().send(caller_rtp_local(), rtp_packet(kCallerSsrc, ++caller_seq_));
+    if (++tick % 3 != 0) {
+      attacker_.rtp().send(caller_rtp_local(), rtp_packet(kAttackerSsrc, spray_seq++));
+    }
+    callee_.rtp().send(callee_rtp_local(), rtp_packet(kCalleeSsrc, ++callee_seq_));
+    pump_for(io_, 20ms, {&caller_, &callee_, &attacker_});
+  }
+  ASSERT_TRUE(media_until([&] { return datapath_.installs.size() == 1; }, 1000ms));
+  EXPECT_EQ(datapath_.installs[0], rtp_flow(callee_));
+  EXPECT_EQ(engine_->traffic(kStream).caller_remote, to_session(caller_.rtp_endpoint()));
+  EXPECT_EQ(attacker_.received_count(), 0u);
+  EXPECT_FALSE(has_ssrc(callee_.rtp().received(), kAttackerSsrc));
+  EXPECT_TRUE(has_ssrc(callee_.rtp().received(), kCallerSsrc));
+  EXPECT_TRUE(has_ssrc(caller_.rtp().received(), kCalleeSsrc));
+}
+
+// The same NATed caller, silent through its whole window while the sprayer keeps sending: the
+// sprayer gets the provisional lock (an off-path relay cannot tell it apart), and with it a
+// flow to the callee. The caller then speaks from its NAT's address, the signaling IP: it takes
+// the lock over, the sprayer's flow leaves the datapath and the sprayer gets nothing more.
+TEST_F(EngineTest, TheSignalingIpTakesAProvisionalLockOverAndItsFlowWithIt) {
+  engine::SignalingHints hints;
+  hints.caller = boost::asio::ip::make_address_v4("127.0.0.2");
+  engine_->apply(offer({boost::asio::ip::make_address_v4("192.168.1.10"), 4000}), hints);
+  engine_->apply(session::PartySdpAccepted{kStream, Party::callee,
+                                           to_session(callee_.rtp_endpoint())},
+                 hints);
+  std::uint16_t spray_seq = 1;
+  ASSERT_TRUE(pump_until(
+      io_,
+      [&] {
+        attacker_.rtp().send(caller_rtp_local(), rtp_packet(kAttackerSsrc, spray_seq++));
+        callee_.rtp().send(callee_rtp_local(), rtp_packet(kCalleeSsrc, ++callee_seq_));
+        pump_for(io_, 20ms, {&callee_, &attacker_});
+        return datapath_.installs.size() == 1;
+      },
+      {&callee_, &attacker_}, 2000ms));
+  EXPECT_EQ(datapath_.installs[0].caller_remote, attacker_.rtp_endpoint());
+  EXPECT_GT(attacker_.received_count(), 0u) << "the provisional lock should have been served";
+
+  caller_rtp(1);  // from 127.0.0.2: the caller's signaling IP
+  EXPECT_EQ(engine_->stats().takeovers, 1u);
+  ASSERT_EQ(datapath_.removes.size(), 1u);
+  EXPECT_EQ(datapath_.removes[0].caller_remote, attacker_.rtp_endpoint());
+  const auto attacker_had = attacker_.received_count();
+  ASSERT_TRUE(media_until([&] { return datapath_.installs.size() == 2; }, 1000ms));
+  EXPECT_EQ(datapath_.installs[1], rtp_flow(callee_));
+  for (int i = 0; i < 5; ++i) {
+    attacker_.rtp().send(caller_rtp_local(), rtp_packet(kAttackerSsrc, spray_seq++));
+  }
+  ASSERT_TRUE(media_until([&] { return engine_->stats().strangers >= 5; }, 1000ms));
+  attacker_.collect();
+  EXPECT_EQ(attacker_.received_count(), attacker_had);
+  EXPECT_EQ(engine_->traffic(kStream).caller_remote, to_session(caller_.rtp_endpoint()));
+}
+
+// RTCP starts seconds after RTP; a sprayer's RTCP meanwhile must not take the RTCP socket: it
+// accepts only the IP its RTP locked to.
+TEST_F(EngineTest, TheRtcpSocketAcceptsOnlyTheIpItsRtpLockedTo) {
+  establish_rtp();
+  for (int i = 0; i < 10; ++i) {
+    attacker_.rtcp().send(caller_rtcp_local(), rtcp_packet(kAttackerSsrc));
+    attacker_.rtcp().send(callee_rtcp_local(), rtcp_packet(kAttackerSsrc));
+  }
+  ASSERT_TRUE(pump_until(io_, [&] { return engine_->stats().learning >= 20; }));
+  pump_for(io_, 300ms);  // past the window: still nothing
+  EXPECT_EQ(datapath_.installs.size(), 1u);
+  // The parties' RTCP (from their RTP's IP) locks and is relayed.
+  caller_.rtcp().send(caller_rtcp_local(), rtcp_packet(kCallerSsrc));
+  callee_.rtcp().send(callee_rtcp_local(), rtcp_packet(kCalleeSsrc));
+  ASSERT_TRUE(pump_until(io_, [&] { return datapath_.installs.size() == 2; }));
+  EXPECT_EQ(datapath_.installs[1], (datapath::Flow{caller_.rtcp_endpoint(), caller_rtcp_local(),
+                                                   callee_rtcp_local(), callee_.rtcp_endpoint()}));
+  attacker_.collect();
+  EXPECT_EQ(attacker_.received_count(), 0u);
 }
 
 TEST_F(EngineTest, LostFlowFallsBackToUserspaceKeepingItsCounters) {
