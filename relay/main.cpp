@@ -206,7 +206,10 @@ int main(int argc, char** argv) {
     bpf = std::move(opened).value();
     datapath = bpf.get();
   } else if (relay.datapath == mpx::config::Datapath::conntrack) {
-    auto prepared = mpx::datapath::NamespacePreparer::prepare();
+    mpx::datapath::NamespacePreparer::Options namespace_options;
+    namespace_options.own_ports = std::pair{static_cast<std::uint16_t>(relay.port_range.start),
+                                            static_cast<std::uint16_t>(relay.port_range.end - 1)};
+    auto prepared = mpx::datapath::NamespacePreparer::prepare(namespace_options);
     if (!prepared) {
       return fail(reporter, "conntrack datapath: " + prepared.error().message);
     }

@@ -132,7 +132,7 @@ Rates best_of(int reps, const std::vector<Flow>& flows, std::size_t batch, Insta
 }
 
 nlohmann::json bench_conntrack(bool quick, int reps) {
-  auto preparer = mpx::datapath::NamespacePreparer::prepare({"mpx_bench"});
+  auto preparer = mpx::datapath::NamespacePreparer::prepare({"mpx_bench", std::nullopt});
   if (!preparer.has_value()) {
     fail("preparing the namespace: " + preparer.error().message);
   }

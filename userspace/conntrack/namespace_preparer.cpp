@@ -99,11 +99,21 @@ Result<NamespacePreparer> NamespacePreparer::prepare(const Options& options) {
   nft_ctx_buffer_error(context.get());
 
   const std::string& t = options.table;
-  const std::string script = delete_table_script(t) + "add table ip " + t + "\n" + "add chain ip " +
-                             t +
-                             " postrouting { type nat hook postrouting priority srcnat; "
-                             "policy accept; }\n" +
-                             "add rule ip " + t + " postrouting ct state new counter\n";
+  std::string script = delete_table_script(t) + "add table ip " + t + "\n" + "add chain ip " + t +
+                       " postrouting { type nat hook postrouting priority srcnat; "
+                       "policy accept; }\n" +
+                       "add rule ip " + t + " postrouting ct state new counter\n";
+  if (options.own_ports) {
+    const auto [first, last] = *options.own_ports;
+    if (first == 0 || first > last) {
+      return Error{"namespace preparation: invalid media port range " + std::to_string(first) +
+                   "-" + std::to_string(last)};
+    }
+    script += "add chain ip " + t +
+              " output { type filter hook output priority raw; policy accept; }\n" +
+              "add rule ip " + t + " output udp sport " + std::to_string(first) + "-" +
+              std::to_string(last) + " counter notrack\n";
+  }
   auto created = run_nft(context.get(), script);
   if (!created) {
     return Error{"namespace preparation: " + created.error().message};

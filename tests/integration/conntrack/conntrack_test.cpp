@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/support/netns_lab.hpp"
@@ -193,10 +194,11 @@ class ConntrackLabTest : public ::testing::Test {
   }
 
   void start(NetnsLab::Variant variant = NetnsLab::Variant::kBasic,
-             ConntrackDatapath::Options options = {}) {
+             ConntrackDatapath::Options options = {},
+             NamespacePreparer::Options preparation = {}) {
     lab_ = std::make_unique<NetnsLab>("ct", variant);
     lab_->in_ns("relay", [&] {
-      auto prepared = NamespacePreparer::prepare();
+      auto prepared = NamespacePreparer::prepare(preparation);
       ASSERT_TRUE(prepared.has_value()) << prepared.error().message;
       preparer_.emplace(std::move(prepared.value()));
       auto opened = ConntrackDatapath::open(options);
@@ -425,6 +427,54 @@ TEST_F(ConntrackLabTest, InstalledEntryTakesTheFlowFromTheRelaySocketsAndRemoveG
   EXPECT_TRUE(receive(callee, 1, kSilence).empty());
 }
 
+// The relay still forwards, from its own socket, packets that reached it before the hand-off.
+// Sent after the NAT entry exists, such a packet's conntrack entry would clash with the NAT
+// entry's reply tuple, and the NAT hook would give it another source port: the callee would
+// get media from a port nobody signalled. The preparer's output rule keeps conntrack off the
+// relay's own packets: they leave from the stream's port, and the NAT entry keeps working.
+TEST_F(ConntrackLabTest, TheRelaysOwnPacketsKeepTheirSourcePortWhileTheNatEntryExists) {
+  NamespacePreparer::Options preparation;
+  preparation.own_ports = std::pair<std::uint16_t, std::uint16_t>{40000, 40099};
+  start(NetnsLab::Variant::kBasic, {}, preparation);
+  const UdpSocket caller = bound_socket(*lab_, "caller", A::kCaller, kCallerPort);
+  const UdpSocket callee = bound_socket(*lab_, "callee", A::kCallee, kCalleePort);
+  const UdpSocket relay_callee_side =
+      bound_socket(*lab_, "relay", A::kRelayPublic, kRelayCalleePort);
+  // The callee spoke first, as it does before a hand-off (its plain entry is in the way).
+  send_datagrams(callee, A::kRelayPublic, kRelayCalleePort, 2, 'u');
+  ASSERT_EQ(receive(relay_callee_side, 2, kReceiveDeadline).size(), 2u);
+  const Flow flow = lab_flow();
+  auto installed = datapath_->install(flow);
+  ASSERT_TRUE(installed.has_value()) << installed.error().message;
+  // The relay's socket sends what it still holds, then the kernel forwards.
+  send_datagrams(relay_callee_side, A::kCallee, kCalleePort, 5, 'q');
+  send_datagrams(caller, A::kRelayPublic, kRelayCallerPort, 5, 'k');
+  expect_all_from(receive(callee, 10, kReceiveDeadline), 10,
+                  endpoint_text(A::kRelayPublic, kRelayCalleePort));
+  expect_forwarded_both_ways(caller, callee, 5);
+  const RunResult table = lab_->exec("relay", {"nft", "list", "table", "ip", "mpx_relay"});
+  EXPECT_NE(table.out.find("udp sport 40000-40099"), std::string::npos) << table.out;
+}
+
+// Without that rule, the same sequence makes the kernel rewrite the relay's source port: the
+// failure the rule exists for, shown on this kernel.
+TEST_F(ConntrackLabTest, WithoutTheOutputRuleTheKernelRemapsTheRelaysSourcePort) {
+  start();
+  const UdpSocket callee = bound_socket(*lab_, "callee", A::kCallee, kCalleePort);
+  const UdpSocket relay_callee_side =
+      bound_socket(*lab_, "relay", A::kRelayPublic, kRelayCalleePort);
+  send_datagrams(callee, A::kRelayPublic, kRelayCalleePort, 2, 'u');
+  ASSERT_EQ(receive(relay_callee_side, 2, kReceiveDeadline).size(), 2u);
+  auto installed = datapath_->install(lab_flow());
+  ASSERT_TRUE(installed.has_value()) << installed.error().message;
+  send_datagrams(relay_callee_side, A::kCallee, kCalleePort, 5, 'q');
+  const auto got = receive(callee, 5, kReceiveDeadline);
+  ASSERT_EQ(got.size(), 5u);
+  for (const auto& r : got) {
+    EXPECT_NE(r.source, endpoint_text(A::kRelayPublic, kRelayCalleePort));
+  }
+}
+
 // remove() returns the final counters, deletes the entry, and the kernel stops forwarding.
 TEST_F(ConntrackLabTest, RemoveReturnsFinalCountersAndStopsForwarding) {
   start();
@@ -544,7 +594,7 @@ TEST_F(ConntrackLabTest, OpenRefusesAnUnpreparedNamespace) {
 }
 
 TEST_F(ConntrackLabTest, PreparerRejectsABadTableName) {
-  auto prepared = NamespacePreparer::prepare({"bad name; flush ruleset"});
+  auto prepared = NamespacePreparer::prepare({"bad name; flush ruleset", std::nullopt});
   ASSERT_FALSE(prepared.has_value());
   EXPECT_NE(prepared.error().message.find("invalid nftables table name"), std::string::npos);
 }
