@@ -1,21 +1,17 @@
 // DispatcherCore (see dispatcher_core.hpp).
 #include "dispatcher/dispatcher_core.hpp"
 
-#include <boost/algorithm/string/trim.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <set>
 
 #include "common/protocol/module_reply.hpp"
-#include "common/protocol/python_json.hpp"
-#include "common/protocol/relay_summary.hpp"
 #include "common/asio/spawn.hpp"
 #include "dispatcher/relay_selection.hpp"
 #include "dispatcher/reply_rules.hpp"
@@ -39,19 +35,6 @@ std::optional<std::string> header(const protocol::ModuleRequest& request, std::s
 }
 
 long long ms(Clock::duration d) { return duration_cast<milliseconds>(d).count(); }
-
-// The inside of a JSON array's text ("" for "[]"); nullopt if the text is not a JSON array.
-std::optional<std::string> array_items(std::string_view payload) {
-  std::string text(payload);
-  boost::algorithm::trim(text);
-  if (text.size() < 2 || text.front() != '[' || text.back() != ']' ||
-      !nlohmann::json::accept(text)) {
-    return std::nullopt;
-  }
-  std::string inner = text.substr(1, text.size() - 2);
-  boost::algorithm::trim(inner);
-  return inner;
-}
 
 }  // namespace
 
@@ -480,46 +463,6 @@ void DispatcherCore::schedule_sweep() {
     }
     self.schedule_sweep();
   });
-}
-
-asio::awaitable<std::string> DispatcherCore::sessions_json() {
-  std::vector<std::string> parts;
-  for (const auto& link : relays_.all()) {
-    auto answer = co_await link->request("sessions", {}, Clock::now() + options_.relay_timeout);
-    if (answer.kind != RelayAnswer::Kind::reply) {
-      spdlog::warn("management: relay {} sessions failed ({})", link->peer_ip(),
-                   to_string(answer.kind));
-      continue;
-    }
-    auto items = array_items(answer.payload);
-    if (!items) {
-      spdlog::warn("management: relay {} sent a sessions answer that is not a JSON array",
-                   link->peer_ip());
-      continue;
-    }
-    if (!items->empty()) {
-      parts.push_back(std::move(*items));
-    }
-  }
-  co_return fmt::format("[{}]", fmt::join(parts, ", "));
-}
-
-asio::awaitable<std::string> DispatcherCore::summary_json() {
-  std::vector<std::string> parts;
-  for (const auto& link : relays_.all()) {
-    auto answer = co_await link->request("summary", {}, Clock::now() + options_.relay_timeout);
-    if (answer.kind == RelayAnswer::Kind::reply &&
-        protocol::relay_summary_from_json(answer.payload).has_value()) {
-      std::string text = answer.payload;
-      boost::algorithm::trim(text);
-      parts.push_back(std::move(text));
-    } else {
-      parts.push_back(
-          protocol::python_json_dump(nlohmann::ordered_json{{"status", "error"},
-                                                            {"ip", link->peer_ip()}}));
-    }
-  }
-  co_return fmt::format("[{}]", fmt::join(parts, ", "));
 }
 
 }  // namespace mpx::dispatcher

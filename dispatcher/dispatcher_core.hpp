@@ -1,10 +1,10 @@
-// DispatcherCore: what the dispatcher does with each module request and each relay event
-// (compat spec 6, with issue 3's fixes). New sessions go to the proxy's media_relay if usable,
-// else to the least-loaded usable relay, failing over on error/halting/timeout/disconnect, all
-// before the answer deadline; later requests go to the pinned relay; `remove` and `expired`
-// statistics are annotated and accounted; dead calls are hung up through a DialogTerminator;
-// reconnecting relays are reconciled with their `sessions` list; dead relays' and expired
-// sessions are purged by timers. Also the management interface's back-end (spec 4).
+// DispatcherCore: what the dispatcher does with each module request and each relay event. New
+// sessions go to the proxy's media_relay if usable, else to the least-loaded usable relay, failing
+// over on error/halting/timeout/disconnect, all before the answer deadline; later requests go to
+// the pinned relay; `remove` and `expired` statistics are annotated and accounted; dead calls are
+// hung up through a DialogTerminator; reconnecting relays are reconciled with their `sessions`
+// list; dead relays' and expired sessions are purged by timers. The management interface reads
+// the relays it keeps through RelayManagementBackend (relay_management_backend.hpp).
 // Single-threaded: run it on one io_context thread.
 #pragma once
 
@@ -25,7 +25,6 @@
 #include "common/protocol/module_request.hpp"
 #include "common/protocol/session_statistics.hpp"
 #include "dispatcher/hangup/dialog_terminator.hpp"
-#include "dispatcher/management/management_backend.hpp"
 #include "dispatcher/relay_link.hpp"
 #include "dispatcher/relay_registry.hpp"
 #include "dispatcher/session_table.hpp"
@@ -42,14 +41,14 @@ struct CoreOptions {
 // Receives the final, annotated statistics of every ended session exactly once.
 using AccountingSink = std::function<void(const protocol::SessionStatistics&)>;
 
-class DispatcherCore final : public ManagementBackend {
+class DispatcherCore final {
  public:
   // `terminator` may be null (no dialog termination configured); it must outlive the core.
   // set_dialog_terminator() replaces it, e.g. once the daemon owns its runtime directory.
   DispatcherCore(boost::asio::any_io_executor executor, CoreOptions options,
                  AccountingSink accounting, DialogTerminator* terminator);
   void set_dialog_terminator(DialogTerminator* terminator) { terminator_ = terminator; }
-  ~DispatcherCore() override;
+  ~DispatcherCore();
   DispatcherCore(const DispatcherCore&) = delete;
   DispatcherCore& operator=(const DispatcherCore&) = delete;
 
@@ -67,9 +66,6 @@ class DispatcherCore final : public ManagementBackend {
   // A relay passed the handshake and the passport: register (replacing an older link from the
   // same IP), start it and reconcile our sessions with its `sessions` list.
   void relay_connected(const std::shared_ptr<RelayLink>& link);
-
-  boost::asio::awaitable<std::string> sessions_json() override;
-  boost::asio::awaitable<std::string> summary_json() override;
 
   const SessionTable& sessions() const { return sessions_; }
   const RelayRegistry& relays() const { return relays_; }

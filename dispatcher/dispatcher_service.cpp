@@ -33,7 +33,8 @@ DispatcherService::DispatcherService(boost::asio::io_context& io, const config::
       socket_path_(config.dispatcher_socket_path(runtime_dir)),
       options_(std::move(options)),
       core_(std::make_unique<DispatcherCore>(io.get_executor(), options_.core,
-                                             std::move(accounting), terminator)) {}
+                                             std::move(accounting), terminator)),
+      management_backend_(core_->relays(), options_.core.relay_timeout) {}
 
 DispatcherService::~DispatcherService() { stop(); }
 

@@ -1,7 +1,8 @@
 // DispatcherService: the dispatcher's parts assembled from the configuration: the core, the
-// module socket and the relay listener (with its TLS context and passport). main.cpp runs it
-// as the daemon; integration tests run it in-process. The management server (dispatcher/
-// management) is plugged in separately, against core() as its ManagementBackend.
+// module socket and the relay listener (with its TLS context and passport), and the back-end the
+// management interface reads. DispatcherDaemon (dispatcher_daemon.hpp) runs it as the daemon,
+// with accounting, hang-ups, the management server and metrics; integration tests run it
+// in-process.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -15,6 +16,7 @@
 #include "common/result.hpp"
 #include "dispatcher/dispatcher_core.hpp"
 #include "dispatcher/module_server.hpp"
+#include "dispatcher/relay_management_backend.hpp"
 #include "dispatcher/relay_server.hpp"
 
 namespace mpx::dispatcher {
@@ -47,6 +49,8 @@ class DispatcherService {
   void stop();
 
   DispatcherCore& core() { return *core_; }
+  // The management interface's answers, from the core's relays.
+  ManagementBackend& management_backend() { return management_backend_; }
   // nullptr before open().
   const ModuleServer* module_server() const { return module_server_.get(); }
   const std::filesystem::path& socket_path() const { return socket_path_; }
@@ -58,6 +62,7 @@ class DispatcherService {
   std::filesystem::path socket_path_;
   ServiceOptions options_;
   std::unique_ptr<DispatcherCore> core_;
+  RelayManagementBackend management_backend_;
   std::optional<boost::asio::ssl::context> tls_context_;
   std::unique_ptr<ModuleServer> module_server_;
   std::unique_ptr<RelayServer> relay_server_;

@@ -1,4 +1,5 @@
-// make_dialog_terminator (see make_dialog_terminator.hpp) and the disabled terminator.
+// make_dialog_terminator and its settings (see make_dialog_terminator.hpp), and the disabled
+// terminator.
 #include "dispatcher/hangup/make_dialog_terminator.hpp"
 
 #include <fmt/format.h>
@@ -20,6 +21,16 @@ class DisabledDialogTerminator final : public DialogTerminator {
 };
 
 }  // namespace
+
+DialogTerminatorSettings dialog_terminator_settings(const config::Config& config,
+                                                    const std::filesystem::path& runtime_dir) {
+  DialogTerminatorSettings settings;
+  const bool kamailio = config.dispatcher.sip_proxy == config::SipProxy::kamailio;
+  settings.proxy_socket = kamailio ? config.kamailio.socket_path : config.opensips.socket_path;
+  settings.reply_socket = runtime_dir / (kamailio ? "kamailio.sock" : "opensips.sock");
+  settings.reply_timeout = config.dispatcher.dialog_end_timeout;
+  return settings;
+}
 
 Result<std::unique_ptr<DialogTerminator>> make_dialog_terminator(
     SipProxyKind kind, boost::asio::any_io_executor executor,

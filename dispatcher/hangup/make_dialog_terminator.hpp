@@ -27,6 +27,11 @@ struct DialogTerminatorSettings {
   std::chrono::milliseconds reply_timeout{3000};
 };
 
+// From the configuration: the chosen proxy's socket ([OpenSIPS] or [Kamailio] socket_path), our
+// reply socket in `runtime_dir` named after the proxy, and [Dispatcher] dialog_end_timeout.
+DialogTerminatorSettings dialog_terminator_settings(const config::Config& config,
+                                                    const std::filesystem::path& runtime_dir);
+
 // Errors: the reply socket cannot be bound (see DatagramRpcClient::open). `none` never fails.
 Result<std::unique_ptr<DialogTerminator>> make_dialog_terminator(
     SipProxyKind kind, boost::asio::any_io_executor executor,

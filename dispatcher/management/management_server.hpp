@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 
+#include "common/config/config.hpp"
 #include "common/result.hpp"
 #include "common/tls/passport.hpp"
 #include "dispatcher/management/management_backend.hpp"
@@ -36,6 +37,11 @@ struct ManagementServerSettings {
   std::chrono::milliseconds handshake_timeout{10000};
   std::size_t max_line_length = 16384;
 };
+
+// From [Dispatcher] listen_management (any address when it names none), management_use_tls and
+// management_passport, and [TLS] certs_path and verify_interval. The error is an unusable
+// management_passport: the option's place in the configuration and the problem.
+Result<ManagementServerSettings> management_server_settings(const config::Config& config);
 
 class ManagementServer {
  public:

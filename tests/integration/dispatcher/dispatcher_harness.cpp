@@ -92,8 +92,8 @@ std::string DispatcherHarness::management(bool summary) {
   std::promise<std::string> result;
   auto future = result.get_future();
   boost::asio::post(io_, [&] {
-    auto& core = service_->core();
-    boost::asio::co_spawn(io_, summary ? core.summary_json() : core.sessions_json(),
+    auto& backend = service_->management_backend();
+    boost::asio::co_spawn(io_, summary ? backend.summary_json() : backend.sessions_json(),
                           [&result](std::exception_ptr error, std::string text) {
                             if (error) {
                               result.set_exception(error);
