@@ -6,7 +6,9 @@
 #include <boost/asio/ip/address_v4.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace mpx::relay::link {
 
@@ -16,6 +18,8 @@ struct DispatcherId {
 
   // "192.0.2.1:25060"
   std::string to_string() const;
+  // The reverse of to_string(); nullopt for anything else (a port of 0 included).
+  static std::optional<DispatcherId> parse(std::string_view text);
 
   bool operator==(const DispatcherId&) const = default;
   bool operator<(const DispatcherId& other) const;

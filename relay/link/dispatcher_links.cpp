@@ -41,14 +41,11 @@ bool needs_dns(const std::vector<config::DispatcherAddress>& entries) {
 }  // namespace
 
 DispatcherLinks::DispatcherLinks(asio::any_io_executor executor, asio::ssl::context& tls,
-                                 DispatcherLinksOptions options, RequestHandler& handler,
-                                 std::shared_ptr<DnsClient> dns, OwnsSessions owns_sessions)
+                                 DispatcherLinksOptions options, std::shared_ptr<DnsClient> dns)
     : executor_(std::move(executor)),
       tls_(tls),
       options_(std::move(options)),
-      handler_(handler),
       dns_(std::move(dns)),
-      owns_sessions_(std::move(owns_sessions)),
       dns_timer_(executor_),
       gate_(std::make_shared<Gate>()),
       last_resolved_(options_.dispatchers.size()) {
@@ -59,11 +56,13 @@ DispatcherLinks::DispatcherLinks(asio::any_io_executor executor, asio::ssl::cont
 
 DispatcherLinks::~DispatcherLinks() { stop(); }
 
-void DispatcherLinks::start() {
+void DispatcherLinks::start(RequestHandler& handler, OwnsSessions owns_sessions) {
   if (started_ || stopped_) {
     return;
   }
   started_ = true;
+  handler_ = &handler;
+  owns_sessions_ = std::move(owns_sessions);
   if (options_.dispatchers.empty()) {
     spdlog::warn("no dispatchers configured: the relay will not receive any request");
     return;
@@ -176,7 +175,7 @@ void DispatcherLinks::apply(RoundResult results) {
     auto found = links_.find(id);
     if (found == links_.end()) {
       auto link =
-          std::make_shared<DispatcherLink>(executor_, tls_, id, names[id], options_.link, handler_);
+          std::make_shared<DispatcherLink>(executor_, tls_, id, names[id], options_.link, *handler_);
       links_.emplace(id, Entry{link, false});
       link->start();
     } else if (found->second.orphan) {

@@ -23,41 +23,43 @@
 #include "relay/link/dispatcher_id.hpp"
 #include "relay/link/dispatcher_link.hpp"
 #include "relay/link/dispatcher_resolution.hpp"
+#include "relay/link/expired_sink.hpp"
 #include "relay/link/link_options.hpp"
 #include "relay/link/request_handler.hpp"
 
 namespace mpx::relay::link {
 
-class DispatcherLinks {
+class DispatcherLinks final : public ExpiredSink {
  public:
   // True while at least one session was created by that dispatcher.
   using OwnsSessions = std::function<bool(const DispatcherId&)>;
   // Called on the executor after each resolution round was applied (tests, diagnostics).
   using ResolvedHook = std::function<void()>;
 
-  // `tls`, `handler` must outlive this object and its io_context's pending work. `dns` is only
-  // used from worker threads; nullptr means LibresolvDnsClient (the system's resolv.conf).
-  // Destroy (or stop()) this object before its io_context.
+  // `tls` must outlive this object and its io_context's pending work. `dns` is only used from
+  // worker threads; nullptr means LibresolvDnsClient (the system's resolv.conf). Destroy (or
+  // stop()) this object before its io_context.
   DispatcherLinks(boost::asio::any_io_executor executor, boost::asio::ssl::context& tls,
-                  DispatcherLinksOptions options, RequestHandler& handler,
-                  std::shared_ptr<DnsClient> dns, OwnsSessions owns_sessions);
-  ~DispatcherLinks();
+                  DispatcherLinksOptions options, std::shared_ptr<DnsClient> dns);
+  ~DispatcherLinks() override;
   DispatcherLinks(const DispatcherLinks&) = delete;
   DispatcherLinks& operator=(const DispatcherLinks&) = delete;
 
-  // IPv4 literals get their links at once; names after the first lookup (started now).
-  void start();
+  // Connects: IPv4 literals get their links at once, names after the first lookup (started
+  // now). Requests go to `handler`, which must outlive this object's pending work; a dispatcher
+  // that left the configuration keeps its link while `owns_sessions` says so. Once only.
+  void start(RequestHandler& handler, OwnsSessions owns_sessions);
   // Stops every link and the re-resolution; a lookup in progress is ignored when it completes.
   // Idempotent. Afterwards nothing is pending on the executor.
   void stop();
 
   // Sends (or queues, see DispatcherLink::send_expired) the statistics to the dispatcher that
   // created the session. False when that dispatcher has no link any more (statistics lost).
-  bool send_expired(const DispatcherId& dispatcher, std::string_view json);
+  bool send_expired(const DispatcherId& dispatcher, std::string_view json) override;
 
   // Drops the links of dispatchers no longer resolved whose sessions are all gone. Called after
   // each resolution round; the session layer may call it when a session ends.
-  void release_orphans();
+  void release_orphans() override;
 
   std::size_t connected_count() const;
   // Lines not yet written on any live connection (see DispatcherLink::pending_writes).
@@ -82,7 +84,7 @@ class DispatcherLinks {
   boost::asio::any_io_executor executor_;
   boost::asio::ssl::context& tls_;
   DispatcherLinksOptions options_;
-  RequestHandler& handler_;
+  RequestHandler* handler_ = nullptr;  // set by start()
   std::shared_ptr<DnsClient> dns_;
   OwnsSessions owns_sessions_;
   ResolvedHook resolved_hook_;

@@ -28,10 +28,11 @@ std::vector<MetricFamily> relay_metrics(const RelayService& service,
                        MetricType::gauge)
                     .add(as_value(dispatchers_connected)));
 
-  const auto& engine = service.engine_stats();
+  const auto& engine = service.engine().stats();
   out.push_back(family("mpx_relay_datapath_flows", "Flows installed in the datapath.",
                        MetricType::gauge)
-                    .add(as_value(service.installed_flows()), {{"datapath", service.datapath_name()}}));
+                    .add(as_value(service.engine().installed_flows()),
+                         {{"datapath", service.datapath().name()}}));
   out.push_back(family("mpx_relay_handoffs_total", "Flows handed to the datapath, by outcome.",
                        MetricType::counter)
                     .add(as_value(engine.handoffs), {{"outcome", "installed"}})
@@ -67,7 +68,7 @@ std::vector<MetricFamily> relay_metrics(const RelayService& service,
                        "Bytes received by the relay's sockets (UDP payload).",
                        MetricType::counter)
                     .add(as_value(sockets.received_bytes)));
-  if (const auto details = service.datapath_details()) {
+  if (const auto details = service.datapath().details()) {
     auto verdicts = family("mpx_relay_bpf_verdicts_total",
                            "Packets the eBPF program handled, by verdict (summed over CPUs).",
                            MetricType::counter);

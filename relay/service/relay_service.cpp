@@ -1,21 +1,19 @@
-// The relay's request handler and the session/engine/links glue; see relay_service.hpp.
+// The relay's protocol B handler and the carrying out of the session logic's actions; see
+// relay_service.hpp.
 #include "relay/service/relay_service.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
 
-#include "common/protocol/python_json.hpp"
-#include "common/protocol/relay_summary.hpp"
 #include "common/protocol/session_statistics.hpp"
-#include "common/version.hpp"
+#include "relay/recovery/session_recovery.hpp"
+#include "relay/service/relay_summary.hpp"
 #include "relay/system/local_address.hpp"
 
 namespace mpx::relay::service {
@@ -36,13 +34,11 @@ std::string describe(const protocol::RelayRequest& request) {
 
 }  // namespace
 
-RelayServiceSettings service_settings(const config::RelayConfig& relay, address_v4 relay_ip,
-                                      std::string datapath_name) {
+RelayServiceSettings service_settings(const config::RelayConfig& relay, address_v4 relay_ip) {
   RelayServiceSettings settings;
   settings.relay_ip = relay_ip;
   settings.advertised_ip = relay.advertised_ip;
   settings.auto_detect_interfaces = relay.auto_detect_interfaces;
-  settings.datapath_name = std::move(datapath_name);
   settings.port_range = relay.port_range;
   settings.traffic_sampling_period = relay.traffic_sampling_period;
   auto& engine = settings.engine;
@@ -71,20 +67,22 @@ RelayServiceSettings service_settings(const config::RelayConfig& relay, address_
 }
 
 RelayService::RelayService(boost::asio::any_io_executor executor, RelayServiceSettings settings,
-                           datapath::MediaSockets& sockets, datapath::Datapath& datapath)
+                           datapath::MediaSockets& sockets, datapath::Datapath& datapath,
+                           link::ExpiredSink* expired)
     : executor_(executor),
       settings_(std::move(settings)),
       datapath_(datapath),
+      expired_(expired),
       engine_(executor, settings_.engine, sockets, datapath,
               engine::EngineEvents{
                   [this](session::StreamId id, session::Party party,
                          std::optional<std::uint8_t> payload_type) {
                     manager_.media_seen(id, party, payload_type, Clock::now());
-                    state_changed();
+                    state_.changed();
                   },
                   [this](session::StreamId id, session::ExpiryReason reason,
                          std::int64_t timeout_wait) { on_rtp_expired(id, reason, timeout_wait); },
-                  [this] { state_changed(); }}),
+                  [this] { state_.changed(); }}),
       pool_(settings_.port_range, [this](std::uint16_t port) { return engine_.bind_pair(port); },
             [this](std::uint16_t port) { engine_.release_pair(port); }),
       manager_(session::ManagerSettings{settings_.relay_ip, settings_.advertised_ip,
@@ -92,181 +90,37 @@ RelayService::RelayService(boost::asio::any_io_executor executor, RelayServiceSe
                                           return resolve_sides(signaling);
                                         }},
                pool_, [this](session::StreamId id) { return engine_.traffic(id); }),
-      sampling_timer_(executor),
-      state_timer_(executor),
-      alive_(std::make_shared<bool>(true)) {}
+      state_(executor, settings_.state_file, settings_.state_write_delay,
+             [this] { return recovery::capture_state(manager_, engine_, datapath_.name()); }),
+      started_(std::chrono::steady_clock::now()) {}
 
-RelayService::~RelayService() {
-  *alive_ = false;
-  stop();
-}
+RelayService::~RelayService() { stop(); }
 
 void RelayService::start() {
   started_ = std::chrono::steady_clock::now();
-  last_sample_ = started_;
   engine_.start();
-  if (settings_.traffic_sampling_period.count() > 0) {
-    arm_sampling();
-  }
 }
 
 void RelayService::stop() {
   engine_.stop();
-  sampling_timer_.cancel();
-  state_timer_.cancel();
-  state_write_pending_ = false;
+  state_.stop();
 }
 
-void RelayService::state_changed() {
-  if (settings_.state_file.empty() || state_write_pending_) {
-    return;
-  }
-  state_write_pending_ = true;
-  state_timer_.expires_after(settings_.state_write_delay);
-  state_timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
-    if (error || !*alive) {
-      return;
-    }
-    state_write_pending_ = false;
-    persist_now();
-  });
+void RelayService::take_over_previous_relay() {
+  recovery::take_over(datapath_, state_.path(), manager_, engine_);
+  state_.changed();
 }
 
-void RelayService::persist_now() {
-  if (settings_.state_file.empty()) {
-    return;
-  }
-  recovery::RelayState state;
-  state.datapath = settings_.datapath_name;
-  for (auto& snapshot : manager_.snapshots()) {
-    recovery::RecoveredSession saved;
-    for (const auto& stream : snapshot.streams) {
-      if (stream.alive && stream.has_ports) {
-        if (auto media = engine_.recovery_state(stream.id)) {
-          saved.media.push_back(*media);
-        }
-      }
-    }
-    saved.session = std::move(snapshot);
-    state.sessions.push_back(std::move(saved));
-  }
-  auto written = recovery::write_state_file(settings_.state_file, state);
-  if (!written) {
-    // Once per distinct failure: a full disk must not flood the log.
-    if (written.error().message != last_state_error_) {
-      spdlog::error("state file not written (a restart will not recover sessions): {}",
-                    written.error().message);
-      last_state_error_ = written.error().message;
-    }
-    return;
-  }
-  last_state_error_.clear();
+void RelayService::sample_traffic(std::chrono::steady_clock::duration period) {
+  sampler_.sample(manager_.relayed_bytes(), period);
 }
 
-namespace {
-
-std::optional<link::DispatcherId> dispatcher_of(const std::string& origin) {
-  const auto colon = origin.rfind(':');
-  if (colon == std::string::npos) {
-    return std::nullopt;
-  }
-  boost::system::error_code error;
-  const auto ip = boost::asio::ip::make_address_v4(origin.substr(0, colon), error);
-  unsigned long port = 0;
-  try {
-    port = std::stoul(origin.substr(colon + 1));
-  } catch (const std::logic_error&) {
-    return std::nullopt;
-  }
-  if (error || port == 0 || port > 65535) {
-    return std::nullopt;
-  }
-  return link::DispatcherId{ip, static_cast<std::uint16_t>(port)};
+std::chrono::seconds RelayService::uptime() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                          started_);
 }
 
-}  // namespace
-
-Result<std::string> RelayService::recover_session(
-    const recovery::RecoveredSession& recovered,
-    const std::function<Result<void>(const datapath::Flow&)>& claim,
-    std::vector<datapath::Flow>& flows) {
-  const auto& snapshot = recovered.session;
-  const auto media_of = [&](session::StreamId id) -> const engine::StreamRecovery* {
-    for (const auto& media : recovered.media) {
-      if (media.id == id) {
-        return &media;
-      }
-    }
-    return nullptr;
-  };
-  std::vector<datapath::Flow> wanted;
-  std::size_t alive = 0;
-  for (const auto& stream : snapshot.streams) {
-    if (!stream.alive || !stream.has_ports) {
-      continue;
-    }
-    ++alive;
-    const auto* media = media_of(stream.id);
-    if (!media || !media->rtp.installed) {
-      return Error{"stream " + std::to_string(stream.id) + " (" + stream.media_type +
-                   ") was not handed off to the datapath"};
-    }
-    for (const auto* sub : {&media->rtp, &media->rtcp}) {
-      if (sub->installed) {
-        wanted.push_back(*sub->installed);
-      }
-    }
-  }
-  if (alive == 0) {
-    return Error{"no alive stream"};
-  }
-  const auto origin = dispatcher_of(snapshot.origin);
-  if (!origin) {
-    return Error{"bad dispatcher \"" + snapshot.origin + "\""};
-  }
-  for (const auto& flow : wanted) {
-    if (auto claimed = claim(flow); !claimed) {
-      return Error{"flow gone: " + claimed.error().message};
-    }
-  }
-  if (auto restored = manager_.restore(snapshot); !restored) {
-    return restored.error();
-  }
-  origins_[snapshot.origin] = *origin;
-  engine::SignalingHints hints;
-  hints.caller = snapshot.caller_signaling_ip;
-  hints.callee = snapshot.callee_signaling_ip ? snapshot.callee_signaling_ip
-                                              : snapshot.signaling.destination_ip;
-  for (const auto& stream : snapshot.streams) {
-    if (stream.alive && stream.has_ports) {
-      engine_.restore_stream(stream, *media_of(stream.id), hints);
-    }
-  }
-  flows.insert(flows.end(), wanted.begin(), wanted.end());
-  return std::to_string(alive) + " stream(s), " + std::to_string(wanted.size()) +
-         " flow(s), dispatcher " + snapshot.origin;
-}
-
-RecoveryReport RelayService::recover(
-    const recovery::RelayState& state,
-    const std::function<Result<void>(const datapath::Flow&)>& claim) {
-  RecoveryReport report;
-  for (const auto& recovered : state.sessions) {
-    const auto& key = recovered.session.key;
-    auto outcome = recover_session(recovered, claim, report.flows);
-    if (outcome) {
-      spdlog::info("recovered session {} (from_tag {}): {}", key.first, key.second,
-                   outcome.value());
-      report.recovered.push_back(key.first);
-    } else {
-      spdlog::warn("dropped session {} (from_tag {}) of the previous relay: {}", key.first,
-                   key.second, outcome.error().message);
-      report.dropped.push_back(key.first + ": " + outcome.error().message);
-    }
-  }
-  state_changed();
-  return report;
-}
+std::string RelayService::summary_json() const { return relay_summary_json(*this); }
 
 session::SideAddresses RelayService::resolve_sides(
     const session::SignalingAddresses& signaling) const {
@@ -274,7 +128,8 @@ session::SideAddresses RelayService::resolve_sides(
   if (!settings_.auto_detect_interfaces || settings_.advertised_ip) {
     return sides;
   }
-  // Spec 5.4: caller side toward the signaling source, callee side toward the destination.
+  // Caller side toward the signaling source, callee side toward the destination (MediaProxy's
+  // auto_detect_interfaces).
   if (signaling.signaling_ip) {
     if (auto local = system::local_address_toward(*signaling.signaling_ip)) {
       sides.caller_side = local.value();
@@ -316,11 +171,10 @@ std::string RelayService::update(const protocol::RelayRequest& request,
     spdlog::warn("update ({}) refused: {}", describe(request), outcome.error().message);
     return "error";
   }
-  origins_[origin] = from;
   apply(outcome.value().actions);
   switch (outcome.value().kind) {
     case session::UpdateOutcome::Kind::no_session:
-      // MediaProxy answered "None", which OpenSIPS wrote into the SDP (issue #242).
+      // MediaProxy answered "None", which OpenSIPS then wrote into the SDP.
       spdlog::info("update ({}): no session for a reply without SDP; answered error",
                    describe(request));
       ++requests_.update_errors;
@@ -331,7 +185,7 @@ std::string RelayService::update(const protocol::RelayRequest& request,
       break;
   }
   ++requests_.updates;
-  state_changed();
+  state_.changed();
   return outcome.value().payload();
 }
 
@@ -343,12 +197,12 @@ std::string RelayService::remove(const protocol::RelayRequest& request) {
     return "error";
   }
   ++requests_.removes;
-  state_changed();
+  state_.changed();
   apply(outcome.value().actions);
   auto payload = outcome.value().payload();
   spdlog::info("session {} removed", describe(request));
-  if (links_) {
-    links_->release_orphans();
+  if (expired_) {
+    expired_->release_orphans();
   }
   check_drained();
   return payload;
@@ -356,7 +210,7 @@ std::string RelayService::remove(const protocol::RelayRequest& request) {
 
 void RelayService::apply(const session::Actions& actions) {
   if (!actions.empty()) {
-    state_changed();
+    state_.changed();
   }
   for (const auto& action : actions) {
     const session::StreamId id = std::visit([](const auto& a) { return a.id; }, action);
@@ -389,9 +243,8 @@ void RelayService::report(const session::ExpiredSession& expired) {
   if (expired_observer_) {
     expired_observer_(expired);
   }
-  const auto origin = origins_.find(expired.origin);
-  if (!links_ || origin == origins_.end() ||
-      !links_->send_expired(origin->second, protocol::to_json(stats))) {
+  const auto origin = link::DispatcherId::parse(expired.origin);
+  if (!expired_ || !origin || !expired_->send_expired(*origin, protocol::to_json(stats))) {
     ++requests_.expired_lost;
     spdlog::warn("statistics of session {} lost: no link to dispatcher {}", stats.call_id,
                  expired.origin);
@@ -426,59 +279,6 @@ void RelayService::expire_all() {
     report(expired);
   }
   engine_.close_all();
-}
-
-std::string RelayService::summary_json() const {
-  protocol::RelaySummary base;
-  base.ip = settings_.relay_ip.to_string();
-  base.version = kVersion;
-  base.status = manager_.halting() ? "halting" : "active";
-  base.uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                 started_)
-                    .count();
-  base.bps_relayed = sampler_.bps_relayed();
-  auto json = protocol::to_ordered_json(manager_.summary(base));
-  json["load"] = manager_.counts().load;
-  // mpx: how the relay moves packets and what its sockets saw (dispatchers ignore unknown keys).
-  const auto& stats = engine_.stats();
-  json["datapath"] = {{"name", settings_.datapath_name},
-                      {"flows", engine_.installed_flows()},
-                      {"handoffs", stats.handoffs},
-                      {"handoff_errors", stats.handoff_errors},
-                      {"flows_lost", stats.flows_lost},
-                      {"relayed_packets", stats.relayed_packets},
-                      {"dropped_learning", stats.learning},
-                      {"dropped_strangers", stats.strangers},
-                      {"dropped_invalid", stats.invalid},
-                      {"dropped_no_destination", stats.no_destination},
-                      {"dropped_unknown_port", stats.unknown_port},
-                      {"latched", stats.latches},
-                      {"lock_takeovers", stats.takeovers},
-                      {"lock_rebindings", stats.rebindings}};
-  if (const auto details = datapath_details()) {
-    json["datapath"]["attach"] = details->attach;
-    json["datapath"]["verdicts"] = details->verdicts;
-  }
-  return protocol::python_json_dump(json);
-}
-
-void RelayService::arm_sampling() {
-  sampling_timer_.expires_after(settings_.traffic_sampling_period);
-  sampling_timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
-    if (error || !*alive) {
-      return;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    const auto began = std::chrono::steady_clock::now();
-    sampler_.sample(manager_.relayed_bytes(), now - last_sample_);
-    last_sample_ = now;
-    const auto took = std::chrono::steady_clock::now() - began;
-    if (took > std::chrono::milliseconds(10)) {
-      spdlog::warn("traffic sampling took {} ms",
-                   std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
-    }
-    arm_sampling();
-  });
 }
 
 }  // namespace mpx::relay::service

@@ -395,6 +395,14 @@ std::map<std::string, std::uint64_t> BpfDatapath::verdict_counters() const {
   return named;
 }
 
+std::string BpfDatapath::leftovers_location() const {
+  return options_.pin_dir.empty() ? std::string("(maps not pinned)") : options_.pin_dir.string();
+}
+
+std::optional<DatapathDetails> BpfDatapath::details() const {
+  return DatapathDetails{attach_mode(), verdict_counters()};
+}
+
 std::string BpfDatapath::attach_mode() const {
   std::string text;
   switch (hook_of(options_)) {

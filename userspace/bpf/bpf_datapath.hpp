@@ -96,8 +96,8 @@ class BpfDatapath final : public Datapath {
   // but not installed by this datapath (someone else writing to the pinned map); the batch
   // overwrites it, as the kernel's batch update refuses BPF_NOEXIST (EINVAL).
   // remove_batch uses the atomic lookup-and-delete per entry.
-  std::vector<Result<void>> install_batch(std::span<const Flow> flows);
-  std::vector<Result<FlowCounters>> remove_batch(std::span<const Flow> flows);
+  std::vector<Result<void>> install_batch(std::span<const Flow> flows) override;
+  std::vector<Result<FlowCounters>> remove_batch(std::span<const Flow> flows) override;
   std::size_t batch_fallbacks() const { return batch_fallbacks_; }
 
   // Every verdict counter of the program, summed over CPUs, by name (verdict_names.hpp), zeros
@@ -109,16 +109,22 @@ class BpfDatapath final : public Datapath {
 
   // See "Clean stop" above.
   void keep_pinned(bool keep) { keep_pinned_ = keep; }
+  // The program stays attached and the maps pinned when the process dies (see above).
+  bool flows_outlive_process() const override { return true; }
   // Flows found in a reused pinned map at open() (a previous instance's), oriented as
   // flow_entries.hpp's pair_entries() says (caller side = the lower relay port).
-  std::vector<Flow> adopted() const { return adopted_; }
+  std::vector<Flow> adopted() const override { return adopted_; }
   std::size_t discarded_at_open() const { return discarded_at_open_; }
   // A restarted relay re-adopting one of those flows for a session it recovered: `flow` is the
   // relay's own orientation, which may be the reverse of adopted()'s (the caller side is not
   // stored in the map). Afterwards counters() and remove() take `flow` in that orientation; the
   // map entries are untouched (no packet is lost). Error when no installed flow matches `flow`
   // in either orientation (its entries are gone: the call ended or someone removed it).
-  Result<void> claim_adopted(const Flow& flow);
+  Result<void> claim_adopted(const Flow& flow) override;
+  // The pin directory ("(maps not pinned)" without one).
+  std::string leftovers_location() const override;
+  // attach_mode() and verdict_counters().
+  std::optional<DatapathDetails> details() const override;
   // Interfaces where open() replaced a previous mpx program.
   std::vector<std::string> replaced_attachments() const;
 

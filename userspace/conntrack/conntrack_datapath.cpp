@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -85,6 +86,14 @@ Result<std::unique_ptr<ConntrackDatapath>> ConntrackDatapath::open(const Options
   if (options.eexist_attempts < 1) {
     return Error{"conntrack datapath: eexist_attempts must be at least 1"};
   }
+  std::optional<NamespacePreparer> preparer;
+  if (options.prepare_namespace) {
+    auto prepared = NamespacePreparer::prepare(*options.prepare_namespace);
+    if (!prepared) {
+      return Error{"conntrack datapath: " + prepared.error().message};
+    }
+    preparer.emplace(std::move(prepared).value());
+  }
   // Without these the entries are created but never counted or never forwarded: refuse
   // instead of failing silently later.
   for (const char* knob : {"net.netfilter.nf_conntrack_acct", "net.ipv4.ip_forward"}) {
@@ -132,6 +141,7 @@ Result<std::unique_ptr<ConntrackDatapath>> ConntrackDatapath::open(const Options
   }
   std::unique_ptr<ConntrackDatapath> datapath(
       new ConntrackDatapath(std::move(table.value()), std::move(batch.value()), options, max_poll));
+  datapath->preparer_ = std::move(preparer);
   for (const auto& entry : leftovers) {
     // Created as caller_remote -> caller_local, DNAT to callee_remote, SNAT to callee_local.
     const Flow flow{entry.orig_src, entry.orig_dst, entry.reply_dst, entry.reply_src};
@@ -144,6 +154,12 @@ Result<std::unique_ptr<ConntrackDatapath>> ConntrackDatapath::open(const Options
     datapath->adopted_.push_back(flow);
   }
   return datapath;
+}
+
+std::string ConntrackDatapath::leftovers_location() const {
+  char mark[16];
+  std::snprintf(mark, sizeof mark, "%#x", options_.mark);
+  return std::string("conntrack (mark ") + mark + ")";
 }
 
 Result<void> ConntrackDatapath::claim_adopted(const Flow& flow) {

@@ -63,6 +63,7 @@
 #include "common/result.hpp"
 #include "userspace/conntrack/conntrack_batch.hpp"
 #include "userspace/conntrack/conntrack_table.hpp"
+#include "userspace/conntrack/namespace_preparer.hpp"
 #include "userspace/datapath.hpp"
 
 namespace mpx::datapath {
@@ -79,11 +80,15 @@ class ConntrackDatapath final : public Datapath {
     bool adopt_leftovers = false;
     // From this many installed flows on, counters() reads them through one shared dump.
     std::size_t bulk_read_from = 256;
+    // Prepare the network namespace first (NamespacePreparer) and keep it prepared for the
+    // datapath's lifetime; nullopt: the caller prepared it.
+    std::optional<NamespacePreparer::Options> prepare_namespace{};
   };
 
   // Opens ctnetlink in the calling thread's network namespace and deletes every entry carrying
-  // options.mark. The namespace must have been prepared (NamespacePreparer): an error if
-  // nf_conntrack_acct or ip_forward is not 1 (the nft rule cannot be checked from here).
+  // options.mark. The namespace must be prepared (NamespacePreparer, by the caller or through
+  // options.prepare_namespace): an error if nf_conntrack_acct or ip_forward is not 1 (the nft
+  // rule cannot be checked from here).
   static Result<std::unique_ptr<ConntrackDatapath>> open(const Options& options);
   static Result<std::unique_ptr<ConntrackDatapath>> open() { return open(Options{}); }
 
@@ -109,22 +114,28 @@ class ConntrackDatapath final : public Datapath {
   // in libmnl batches (one round trip per 64 KiB) and the read-back check is ONE dump of our
   // mark instead of one GET per flow. Per flow, the same result as install() / remove();
   // flows whose creation meets EEXIST go through install()'s delete-and-recreate path.
-  std::vector<Result<void>> install_batch(std::span<const Flow> flows);
-  std::vector<Result<FlowCounters>> remove_batch(std::span<const Flow> flows);
+  std::vector<Result<void>> install_batch(std::span<const Flow> flows) override;
+  std::vector<Result<FlowCounters>> remove_batch(std::span<const Flow> flows) override;
   // How many batch operations fell back to one request per flow because the batch itself failed
   // (send error, lost acknowledgements); worth a warning in the relay's log.
   std::size_t batch_fallbacks() const { return batch_fallbacks_; }
 
   const Options& options() const { return options_; }
+  // Entries live on in the kernel when the process dies (see Lifetime above).
+  bool flows_outlive_process() const override { return true; }
   // The flows of the entries open() kept (adopt_leftovers), in their creation orientation.
-  const std::vector<Flow>& adopted() const { return adopted_; }
+  std::vector<Flow> adopted() const override { return adopted_; }
   // Whether `flow` is installed (e.g. adopted at open) in this orientation: an error if not.
-  Result<void> claim_adopted(const Flow& flow);
+  Result<void> claim_adopted(const Flow& flow) override;
+  // "conntrack (mark 0x6d707831)".
+  std::string leftovers_location() const override;
   // How many dumps counters() took to serve reads in bulk, and how many lease updates it sent.
   std::size_t bulk_reads() const { return bulk_reads_; }
   std::size_t lease_renewals() const { return lease_renewals_; }
   // The longest gap allowed between two counters() calls of a flow (see Lifetime above).
-  std::chrono::seconds max_poll_interval() const { return max_poll_interval_; }
+  std::optional<std::chrono::milliseconds> max_poll_interval() const override {
+    return max_poll_interval_;
+  }
 
  private:
   using Key = std::tuple<std::uint32_t, std::uint16_t, std::uint32_t, std::uint16_t>;
@@ -157,6 +168,8 @@ class ConntrackDatapath final : public Datapath {
   void forget_snapshot(const Flow& flow);
   Result<std::map<Key, Installed>::iterator> find(const Flow& flow, const char* action);
 
+  // First: the table it set up goes last, after the destructor removed our entries.
+  std::optional<NamespacePreparer> preparer_;
   conntrack::ConntrackTable table_;
   conntrack::ConntrackBatch batch_;
   Options options_;

@@ -38,7 +38,7 @@ class NamespacePreparer {
   struct Options {
     std::string table = "mpx_relay";  // letters, digits, '_'; starts with a letter; <= 32
     // The relay's media ports, first and last (RTCP of the last pair), for the output rule.
-    std::optional<std::pair<std::uint16_t, std::uint16_t>> own_ports;
+    std::optional<std::pair<std::uint16_t, std::uint16_t>> own_ports{};
   };
 
   static Result<NamespacePreparer> prepare(const Options& options);

@@ -39,8 +39,24 @@ std::string errno_text(int error) { return std::system_category().message(error)
 
 }  // namespace
 
+MediaSockets::MediaSockets(boost::asio::any_io_executor executor)
+    : executor_(std::move(executor)) {}
+
 MediaSockets::MediaSockets(boost::asio::any_io_executor executor, Receiver receiver)
-    : executor_(std::move(executor)), receiver_(std::move(receiver)) {}
+    : MediaSockets(std::move(executor)) {
+  start(std::move(receiver));
+}
+
+void MediaSockets::start(Receiver receiver) {
+  if (started_) {
+    return;
+  }
+  started_ = true;
+  receiver_ = std::move(receiver);
+  for (auto& [key, socket] : sockets_) {
+    arm(socket);
+  }
+}
 
 MediaSockets::~MediaSockets() {
   for (auto& [key, socket] : sockets_) {
@@ -84,7 +100,9 @@ Result<void> MediaSockets::open(const Endpoint& local) {
 
   socket->fd = socket->socket.native_handle();
   sockets_.emplace(socket->key, socket);
-  arm(socket);
+  if (started()) {
+    arm(socket);
+  }
   return outcome::success();
 }
 

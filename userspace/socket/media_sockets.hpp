@@ -65,14 +65,24 @@ class MediaSockets {
   static constexpr std::size_t kSlotSize = socket_detail::kSlotSize;
   static constexpr int kBatchesPerWake = 8;
 
+  // Reads nothing until start(): sockets opened before wait with their datagrams queued in the
+  // kernel, so whoever receives them can be built after the sockets (the relay's engine needs
+  // the sockets to send).
+  explicit MediaSockets(boost::asio::any_io_executor executor);
+  // Started at once: the same as MediaSockets(executor) followed by start(receiver).
   MediaSockets(boost::asio::any_io_executor executor, Receiver receiver);
   // Closes every socket; handlers still queued in the io_context then do nothing.
   ~MediaSockets();
   MediaSockets(const MediaSockets&) = delete;
   MediaSockets& operator=(const MediaSockets&) = delete;
 
+  // Starts reading every open socket (and each one opened later); packets no flow claims go to
+  // `receiver` (a null one only counts them). Once only.
+  void start(Receiver receiver);
+  bool started() const { return started_; }
+
   // Binds a non-blocking UDP socket to `local` (a specific IPv4 address and a non-zero port) and
-  // starts reading it. Errors: 0.0.0.0, port 0, IPv6, already open, or the kernel's reason
+  // reads it once started. Errors: 0.0.0.0, port 0, IPv6, already open, or the kernel's reason
   // ("bind 203.0.113.1:40000: Address already in use"). SO_RCVBUF is raised to
   // kReceiveBufferBytes when allowed (the kernel caps it at net.core.rmem_max).
   Result<void> open(const Endpoint& local);
@@ -122,6 +132,7 @@ class MediaSockets {
 
   boost::asio::any_io_executor executor_;
   Receiver receiver_;
+  bool started_ = false;
   std::unordered_map<socket_detail::EndpointKey, std::shared_ptr<Socket>> sockets_;
   socket_detail::ForwardingTable table_;
   socket_detail::ReceiveBatch receive_batch_;

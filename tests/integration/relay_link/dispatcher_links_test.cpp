@@ -46,10 +46,12 @@ class RelayLinkSet : public ::testing::Test {
     return result;
   }
   void make_links(DispatcherLinksOptions links_options) {
-    links = std::make_unique<DispatcherLinks>(
-        io.get_executor(), relay_context, std::move(links_options), handler, dns,
-        [this](const DispatcherId& id) { return owners.count(id) != 0; });
+    links = std::make_unique<DispatcherLinks>(io.get_executor(), relay_context,
+                                              std::move(links_options), dns);
     links->on_resolved([this] { ++rounds; });
+  }
+  void start_links() {
+    links->start(handler, [this](const DispatcherId& id) { return owners.count(id) != 0; });
   }
   // Waits for `count` more resolution rounds to be applied.
   bool wait_rounds(int count, std::chrono::milliseconds timeout = 5000ms) {
@@ -86,7 +88,7 @@ TEST_F(RelayLinkSet, ConnectsToEveryLiteralAndRoutesExpiredToItsDispatcher) {
   auto& first = add_server();
   auto& second = add_server();
   make_links(options({{"127.0.0.1", first.port()}, {"127.0.0.1", second.port()}}));
-  links->start();
+  start_links();
   // Literals need no DNS: the links exist at once.
   EXPECT_EQ(links->dispatchers().size(), 2u);
   // The server side finishes its handshake a little after the relay's (TLS 1.3).
@@ -119,7 +121,7 @@ TEST_F(RelayLinkSet, ResolvesNamesThroughSrvWithTheConfiguredPort) {
   dns->set_a("d1.dispatchers.test", {"127.0.0.1"});
   dns->set_a("dispatchers.test", {"127.0.0.3"});  // ignored: SRV wins
   make_links(options({{"dispatchers.test", server.port()}}));
-  links->start();
+  start_links();
   ASSERT_TRUE(run_until(
       io, [&] { return links->connected_count() == 1; }, 5000ms));
   EXPECT_EQ(links->dispatchers(), std::vector<DispatcherId>{at("127.0.0.1", server.port())});
@@ -130,7 +132,7 @@ TEST_F(RelayLinkSet, DispatcherGoneFromDnsIsKeptWhileItOwnsSessionsThenDropped) 
   auto& server = add_server();
   dns->set_a("d.test", {"127.0.0.1"});
   make_links(options({{"d.test", server.port()}}));
-  links->start();
+  start_links();
   ASSERT_TRUE(run_until(
       io, [&] { return links->connected_count() == 1; }, 5000ms));
   const auto id = at("127.0.0.1", server.port());
@@ -168,7 +170,7 @@ TEST_F(RelayLinkSet, OrphanIsReleasedWhenTheSessionLayerSaysSo) {
   auto links_options = options({{"d.test", server.port()}});
   links_options.dns_check_interval = 300ms;
   make_links(links_options);
-  links->start();
+  start_links();
   ASSERT_TRUE(run_until(
       io, [&] { return links->connected_count() == 1; }, 5000ms));
   const auto id = at("127.0.0.1", server.port());
@@ -185,7 +187,7 @@ TEST_F(RelayLinkSet, NewAddressGetsANewLinkAndAFailedLookupKeepsTheOldOne) {
   auto& first = add_server("127.0.0.1");
   dns->set_a("d.test", {"127.0.0.1"});
   make_links(options({{"d.test", first.port()}}));
-  links->start();
+  start_links();
   ASSERT_TRUE(run_until(
       io, [&] { return links->connected_count() == 1; }, 5000ms));
   const auto old_id = at("127.0.0.1", first.port());
@@ -212,7 +214,7 @@ TEST_F(RelayLinkSet, ALookupSlowerThanTheIntervalDoesNotStopReResolution) {
   dns->set_a("d.test", {"127.0.0.1"});
   make_links(options({{"d.test", server.port()}}));  // a round every 200 ms
   dns->slow_ms = 700;
-  links->start();
+  start_links();
   ASSERT_TRUE(wait_rounds(1, 5000ms));
   dns->slow_ms = 0;
   // Rounds that came due during the slow lookup were skipped, not lost for good.
@@ -237,7 +239,7 @@ TEST_F(RelayLinkSet, StopLeavesNothingPending) {
   dns->set_a("d.test", {"127.0.0.1"});
   make_links(
       options({{"d.test", server.port()}, {"127.0.0.1", server.port()}, {"absent.test", 1}}));
-  links->start();
+  start_links();
   ASSERT_TRUE(run_until(
       io, [&] { return links->connected_count() >= 1; }, 5000ms));
   server.stop();

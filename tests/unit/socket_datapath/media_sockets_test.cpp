@@ -87,6 +87,33 @@ TEST_F(MediaSocketsTest, PuntsUnclaimedPacketsWithLocalSourceDataAndTime) {
   EXPECT_EQ(sockets_.stats().forwarded_packets, 0u);
 }
 
+// Sockets opened before start() (a restarted relay binds its recovered sessions' ports before its
+// engine runs) keep their datagrams queued in the kernel until start(), then deliver them all.
+TEST_F(MediaSocketsTest, NothingIsReadBeforeStartAndNothingIsLost) {
+  MediaSockets later(io_.get_executor());
+  const Endpoint local = endpoint("127.0.0.1", open_relay_port().port());
+  sockets_.close(local);
+  ASSERT_TRUE(later.open(local).has_value());
+  Peer peer("127.0.0.5");
+  for (int i = 0; i < 5; ++i) {
+    peer.send(local, "early");
+  }
+  pump_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(later.started());
+  EXPECT_EQ(later.stats().received_packets, 0u);
+  std::vector<Bytes> got;
+  later.start([&](const MediaSockets::Packet& packet) {
+    got.emplace_back(packet.data.begin(), packet.data.end());
+  });
+  ASSERT_TRUE(pump_until([&] { return got.size() == 5; }));
+  EXPECT_EQ(got[0], bytes_of("early"));
+  // A socket opened after start() is read at once.
+  const Endpoint second = endpoint("127.0.0.2", local.port());
+  ASSERT_TRUE(later.open(second).has_value());
+  peer.send(second, "late");
+  ASSERT_TRUE(pump_until([&] { return got.size() == 6; }));
+}
+
 TEST_F(MediaSocketsTest, DropsAndCountsDatagramsLongerThanASlot) {
   const Endpoint local = open_relay_port();
   Peer peer("127.0.0.5");
