@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # scripts/lab.sh: the mpx network lab. Builds, inspects and removes a set of network namespaces
-# wired like a SIP deployment (caller, relay, callee, proxy; optionally relay2 and an attacker),
-# plus a bpffs for pinning BPF objects, all named after one lab NAME so labs can run in parallel.
+# wired like a SIP deployment (caller, relay, callee, proxy; optionally relay2 and an attacker, or
+# an attacker and an endpoint behind a NAT router), plus a bpffs for pinning BPF objects, all named
+# after one lab NAME so labs can run in parallel.
 # The topology and addresses are documented in tests/support/netns_lab.hpp (the C++ fixture that
 # drives this script); keep both in sync.
 #
-#   lab.sh up NAME [--two-relays]   create the lab (fails if NAME exists; removes its own partial work)
+#   lab.sh up NAME [--two-relays|--attack]
+#                                   create the lab (fails if NAME exists; removes its own partial work)
 #   lab.sh down NAME                remove everything of lab NAME (idempotent)
 #   lab.sh status NAME              print what exists (exit 0 complete, 1 nothing, 2 partial)
 #   lab.sh list                     print the names of labs present (also partial leftovers)
@@ -16,16 +18,28 @@ set -Eeuo pipefail
 
 readonly STATE_ROOT=/run/mpx-lab
 readonly NETNS_DIR=/run/netns
-readonly ALL_ROLES=(caller relay callee proxy relay2 attacker)
+readonly ALL_ROLES=(caller relay callee proxy relay2 attacker nat natted)
 readonly BASIC_ROLES=(caller relay callee proxy)
-readonly UP_STEPS=(namespaces sysctls links addresses routes neighbours offload bpffs state-file verify)
+readonly TWO_RELAY_ROLES=(caller relay callee proxy relay2 attacker)
+readonly ATTACK_ROLES=(caller relay callee proxy attacker nat natted)
+readonly UP_STEPS=(namespaces sysctls links addresses routes neighbours offload nat bpffs state-file
+  verify)
 readonly RELAY_PUBLIC=203.0.113.1
 readonly RELAY2_PUBLIC=203.0.113.2
+# The attack variant's NAT router: two public addresses on its relay link (a NAT that may move a
+# mapping from one to the other), the private network behind it, and the port range it maps to
+# (so the NAT rewrites ports, as real NATs do).
+readonly NAT_PUBLIC=10.5.0.10
+readonly NAT_PUBLIC2=10.5.0.11
+readonly NAT_PRIVATE_NET=192.168.0.0/24
+readonly NAT_PORTS=30000-39999
 # Roles whose veths get tx checksum offload off: they originate traffic that a relay may
-# XDP_REDIRECT (spec/kernel-datapaths.md, CHECKSUM_PARTIAL).
-readonly ENDPOINT_ROLES=(caller callee proxy attacker)
+# XDP_REDIRECT (spec/kernel-datapaths.md, CHECKSUM_PARTIAL). The NAT router forwards (and
+# rewrites) its endpoint's packets toward the relay, so it counts as an endpoint too.
+readonly ENDPOINT_ROLES=(caller callee proxy attacker nat natted)
 
-# Links: "roleA devA addrA roleB devB addrB", every one a /24. The endpoint is always side A.
+# Links: "roleA devA addrA roleB devB addrB", every one a /24. The endpoint is side A (on the NAT
+# router's private link, both sides are endpoint roles).
 readonly BASIC_LINKS=(
   "caller eth0 10.1.0.10 relay caller0 10.1.0.1"
   "callee eth0 10.2.0.20 relay callee0 10.2.0.1"
@@ -37,6 +51,12 @@ readonly TWO_RELAY_LINKS=(
   "proxy eth1 10.3.1.30 relay2 proxy0 10.3.1.1"
   "attacker eth0 10.4.0.40 relay attacker0 10.4.0.1"
 )
+# The natted endpoint is side A of its link to the NAT router (the router is side B, eth1).
+readonly ATTACK_LINKS=(
+  "attacker eth0 10.4.0.40 relay attacker0 10.4.0.1"
+  "nat eth0 $NAT_PUBLIC relay nat0 10.5.0.1"
+  "natted eth0 192.168.0.10 nat eth1 192.168.0.1"
+)
 
 prog=lab.sh
 die() {
@@ -46,7 +66,7 @@ die() {
 
 usage() {
   cat >&2 <<EOF
-usage: $prog up NAME [--two-relays]
+usage: $prog up NAME [--two-relays | --attack]
        $prog down NAME
        $prog status NAME
        $prog list
@@ -85,18 +105,35 @@ mac_for() {
 }
 
 roles_for_variant() {
-  if [[ $1 == two-relays ]]; then
-    echo "${ALL_ROLES[@]}"
-  else
-    echo "${BASIC_ROLES[@]}"
-  fi
+  case $1 in
+    two-relays) echo "${TWO_RELAY_ROLES[@]}" ;;
+    attack) echo "${ATTACK_ROLES[@]}" ;;
+    *) echo "${BASIC_ROLES[@]}" ;;
+  esac
 }
 
 links_for_variant() {
   printf '%s\n' "${BASIC_LINKS[@]}"
-  if [[ $1 == two-relays ]]; then
-    printf '%s\n' "${TWO_RELAY_LINKS[@]}"
-  fi
+  case $1 in
+    two-relays) printf '%s\n' "${TWO_RELAY_LINKS[@]}" ;;
+    attack) printf '%s\n' "${ATTACK_LINKS[@]}" ;;
+  esac
+}
+
+# The NAT router's table: SNAT of the private network leaving eth0 to one public address, with
+# a port range for UDP and TCP (the others, e.g. ICMP, keep their ids). The table and chain are
+# named so that a test can replace the rules (the attack harness's set_nat_source() moves the
+# mapping to the second public address).
+nat_ruleset() {
+  cat <<EOF
+table ip labnat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr $NAT_PRIVATE_NET oifname "eth0" meta l4proto { tcp, udp } snat to $NAT_PUBLIC:$NAT_PORTS
+    ip saddr $NAT_PRIVATE_NET oifname "eth0" snat to $NAT_PUBLIC
+  }
+}
+EOF
 }
 
 # ---------------------------------------------------------------------------------------- down
@@ -228,7 +265,7 @@ do_up() {
   for role in "${roles[@]}"; do
     ns=$(ns_name "$name" "$role")
     local forward=0
-    [[ $role == relay || $role == relay2 ]] && forward=1
+    [[ $role == relay || $role == relay2 || $role == nat ]] && forward=1
     # IPv6 off before any veth exists, so new devices inherit it from "default".
     # rp_filter off everywhere: the host's setting must not decide what a lab test sees.
     ip netns exec "$ns" sysctl -q -w \
@@ -260,6 +297,10 @@ do_up() {
   if [[ $variant == two-relays ]]; then
     ip -n "$(ns_name "$name" relay2)" addr add "$RELAY2_PUBLIC/32" dev lo
   fi
+  if [[ $variant == attack ]]; then
+    # The NAT's second public address, on the same link (the relay reaches both over nat0).
+    ip -n "$(ns_name "$name" nat)" addr add "$NAT_PUBLIC2/24" dev eth0
+  fi
 
   step routes
   ip -n "$(ns_name "$name" caller)" route add default via 10.1.0.1 dev eth0
@@ -277,6 +318,14 @@ do_up() {
     # address, so anything it gets to the callee must have gone through a relay's media ports.
     ip -n "$(ns_name "$name" attacker)" route add "$RELAY_PUBLIC/32" via 10.4.0.1 dev eth0
   fi
+  if [[ $variant == attack ]]; then
+    # The attacker as in two-relays: no default route, only the relay's public address.
+    ip -n "$(ns_name "$name" attacker)" route add "$RELAY_PUBLIC/32" via 10.4.0.1 dev eth0
+    ip -n "$(ns_name "$name" nat)" route add default via 10.5.0.1 dev eth0
+    ip -n "$(ns_name "$name" natted)" route add default via 192.168.0.1 dev eth0
+    # Deliberately no route to 192.168.0.0/24 in the relay: a private network behind a NAT is
+    # unreachable from the relay, as on the Internet.
+  fi
 
   step neighbours
   for link in "${links[@]}"; do
@@ -284,6 +333,11 @@ do_up() {
     ip -n "$(ns_name "$name" "$ra")" neigh replace "$ab" lladdr "$(mac_for "$ab")" dev "$da" nud permanent
     ip -n "$(ns_name "$name" "$rb")" neigh replace "$aa" lladdr "$(mac_for "$aa")" dev "$db" nud permanent
   done
+  if [[ $variant == attack ]]; then
+    # The second NAT address answers with eth0's MAC (one interface, two addresses).
+    ip -n "$(ns_name "$name" relay)" neigh replace "$NAT_PUBLIC2" lladdr "$(mac_for "$NAT_PUBLIC")" \
+      dev nat0 nud permanent
+  fi
 
   step offload
   for link in "${links[@]}"; do
@@ -291,7 +345,16 @@ do_up() {
     if [[ " ${ENDPOINT_ROLES[*]} " == *" $ra "* ]]; then
       ip netns exec "$(ns_name "$name" "$ra")" ethtool -K "$da" tx off >/dev/null
     fi
+    # Side B is an endpoint only on the NAT router's private link (nat eth1).
+    if [[ " ${ENDPOINT_ROLES[*]} " == *" $rb "* ]]; then
+      ip netns exec "$(ns_name "$name" "$rb")" ethtool -K "$db" tx off >/dev/null
+    fi
   done
+
+  step nat
+  if [[ $variant == attack ]]; then
+    nat_ruleset | ip netns exec "$(ns_name "$name" nat)" nft -f -
+  fi
 
   step bpffs
   mkdir -p "$bpffs"
@@ -320,6 +383,16 @@ do_up() {
       echo "PROXY2=10.3.1.30"
       echo "ATTACKER=10.4.0.40"
       echo "RELAY_ATTACKER_SIDE=10.4.0.1"
+    fi
+    if [[ $variant == attack ]]; then
+      echo "ATTACKER=10.4.0.40"
+      echo "RELAY_ATTACKER_SIDE=10.4.0.1"
+      echo "NAT_PUBLIC=$NAT_PUBLIC"
+      echo "NAT_PUBLIC2=$NAT_PUBLIC2"
+      echo "NAT_PORTS=$NAT_PORTS"
+      echo "RELAY_NAT_SIDE=10.5.0.1"
+      echo "NAT_PRIVATE_SIDE=192.168.0.1"
+      echo "NATTED=192.168.0.10"
     fi
   } >"$dir/lab.env.tmp"
   mv "$dir/lab.env.tmp" "$dir/lab.env"
@@ -429,7 +502,10 @@ main() {
       local name='' variant=basic arg
       for arg in "$@"; do
         case $arg in
-          --two-relays) variant=two-relays ;;
+          --two-relays | --attack)
+            [[ $variant == basic ]] || die "--two-relays and --attack exclude each other"
+            variant=${arg#--}
+            ;;
           -*) die "unknown option '$arg'" ;;
           *) [[ -z $name ]] || usage; name=$arg ;;
         esac

@@ -3,7 +3,6 @@
 (control_plane.raw.jsonl: per peer, live-session level and connection count, the set-up and
 remove reports of mpx_bench_signal) into control_plane.json in the shape of the bench contract:
 one table of set-ups, one of removes, a chart of set-ups per second, and notes."""
-import argparse
 import json
 import os
 import sys
@@ -16,15 +15,9 @@ PEERS = {"mpx": "mpx (dispatcher + TLS + relay)", "rtpengine": "rtpengine (ng)"}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
-    ap.add_argument("--notes", required=True)
-    ap.add_argument("--quick", default="0")
-    ap.add_argument("--started", required=True)
-    ap.add_argument("--duration", type=float, required=True)
+    ap = benchjson.summarize_arguments()
     ap.add_argument("--calls", type=int, required=True)
     ap.add_argument("--relays", type=int, required=True)
-    ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
     measures, preloads = [], []
@@ -87,9 +80,7 @@ def main():
         "'vs rtpengine' is mpx's set-ups per second divided by rtpengine's at the same live "
         "level and connection count.",
     ]
-    if os.path.exists(args.notes):
-        with open(args.notes) as f:
-            notes += [line.strip() for line in f if line.strip()]
+    notes += benchjson.read_notes(args.notes)
 
     if os.path.basename(args.out) != "control_plane.json":
         raise SystemExit(f"--out must name control_plane.json, not {args.out}")

@@ -3,7 +3,6 @@
 object per run of mpx_bench_udp_blast: path, flows, load warmup|max|fixed|setup, the sender's and
 the receiver's reports) into datapath.json in the shape of the bench contract: one table per flow
 count, one chart of received kpps per path, and notes saying what the figures mean."""
-import argparse
 import json
 import os
 import sys
@@ -30,15 +29,9 @@ def ratio(a, b):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
-    ap.add_argument("--notes", required=True)
-    ap.add_argument("--quick", default="0")
-    ap.add_argument("--started", required=True)
-    ap.add_argument("--duration", type=float, required=True)
+    ap = benchjson.summarize_arguments()
     ap.add_argument("--fixed-pps", type=float, required=True)
     ap.add_argument("--seconds", type=float, required=True)
-    ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
     runs = {}
@@ -163,9 +156,7 @@ def main():
         "Ratios are received kpps at max load divided by mpx conntrack's (resp. rtpengine's) "
         "in the same run and flow count.",
     ]
-    if os.path.exists(args.notes):
-        with open(args.notes) as f:
-            notes += [line.strip() for line in f if line.strip()]
+    notes += benchjson.read_notes(args.notes)
 
     if os.path.basename(args.out) != "datapath.json":
         raise SystemExit(f"--out must name datapath.json, not {args.out}")

@@ -1,5 +1,8 @@
 """bench/lib/benchjson.py: what every suite writes the same way: the machine record and the
-<name>.json document of the suite contract (bench/README.md, "Suite contract")."""
+<name>.json document of the suite contract (bench/README.md, "Suite contract"), and what the
+summarize.py scripts of the lab suites read the same way: their common arguments and the notes
+file."""
+import argparse
 import datetime
 import json
 import os
@@ -46,6 +49,28 @@ def write_suite(out_dir, suite, title, tables, charts=(), notes=(), started=None
         json.dump(doc, f, indent=2)
     os.replace(path + ".tmp", path)
     return path
+
+
+def summarize_arguments():
+    """An ArgumentParser with what every suite script passes its summarize.py: --raw (the raw
+    results), --notes (a file of notes, one a line), --quick, --started, --duration, --out; the
+    caller adds its own arguments and parses."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--notes", required=True)
+    ap.add_argument("--quick", default="0")
+    ap.add_argument("--started", required=True)
+    ap.add_argument("--duration", type=float, required=True)
+    ap.add_argument("--out", required=True)
+    return ap
+
+
+def read_notes(path):
+    """The non-empty lines of a notes file, stripped; none when it does not exist."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip()]
 
 
 def rnd(x, digits=2):

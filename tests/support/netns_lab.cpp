@@ -72,6 +72,8 @@ NetnsLab::NetnsLab(const std::string& base_name, Variant variant)
   std::vector<std::string> argv{"bash", lab_script(), "up", name_};
   if (variant == Variant::kTwoRelays) {
     argv.emplace_back("--two-relays");
+  } else if (variant == Variant::kAttack) {
+    argv.emplace_back("--attack");
   }
   const RunResult up = run(argv, kLabScriptTimeout);
   if (up.exit_code != 0) {

@@ -4,7 +4,6 @@
 // check what the program forwards, and a socket bound on the relay's port checks that the
 // kernel path took the flow from it (and hands it back on remove). `ip`, `tc` and bpftool
 // cross-check that nothing stays attached. Every wait is bounded.
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
@@ -25,11 +24,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <stdexcept>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "tests/support/inet.hpp"
 #include "tests/support/netns_lab.hpp"
 #include "tests/support/privileged.hpp"
 #include "tests/support/subprocess.hpp"
@@ -84,33 +83,14 @@ class UdpSocket {
   int fd_ = -1;
 };
 
-sockaddr_in make_addr(const std::string& ip, std::uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) {
-    throw std::invalid_argument("not an IPv4 address: " + ip);
-  }
-  return addr;
-}
-
+// A UDP socket bound to ip:port inside the role's namespace.
 UdpSocket bound_socket(const NetnsLab& lab, const std::string& role, const std::string& ip,
                        std::uint16_t port) {
-  int fd = -1;
-  lab.in_ns(role, [&] { fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); });
-  if (fd < 0) {
-    throw std::runtime_error("socket() failed in " + role);
-  }
-  UdpSocket sock(fd);
-  const sockaddr_in addr = make_addr(ip, port);
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    throw std::runtime_error("bind " + ip + ":" + std::to_string(port) + " failed in " + role);
-  }
-  return sock;
+  return UdpSocket(bound_udp_socket(lab, role, ip, port));
 }
 
 void send_datagrams(const UdpSocket& from, const char* to_ip, std::uint16_t to_port, int count) {
-  const sockaddr_in to = make_addr(to_ip, to_port);
+  const sockaddr_in to = ipv4_sockaddr(to_ip, to_port);
   for (int i = 0; i < count; ++i) {
     const std::string payload(kPayload, static_cast<char>('a' + i % 26));
     const ssize_t sent = sendto(from.fd(), payload.data(), payload.size(), 0,
@@ -142,9 +122,7 @@ std::vector<std::string> receive(const UdpSocket& sock, std::size_t want,
     if (n < 0) {
       continue;
     }
-    char ip[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
-    got.push_back(std::string(ip) + ":" + std::to_string(ntohs(from.sin_port)));
+    got.push_back(endpoint_of(from));
   }
   return got;
 }

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/inet.hpp"
 #include "tests/support/netns_lab.hpp"
 #include "tests/support/privileged.hpp"
 #include "tests/support/subprocess.hpp"
@@ -64,35 +65,15 @@ class UdpSocket {
   int fd_ = -1;
 };
 
-sockaddr_in make_addr(const std::string& ip, uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) {
-    throw std::invalid_argument("not an IPv4 address: " + ip);
-  }
-  return addr;
-}
-
-// A UDP socket created (and bound to bind_ip, ephemeral port) inside the role's namespace; it
-// stays in that namespace when used from the test thread afterwards.
+// A UDP socket created (and bound to bind_ip:port, port 0: ephemeral) inside the role's
+// namespace; it stays in that namespace when used from the test thread afterwards.
 UdpSocket udp_socket_in(const NetnsLab& lab, const std::string& role,
-                        const std::string& bind_ip = "0.0.0.0") {
-  UdpSocket sock;
-  lab.in_ns(role, [&] {
-    sock = UdpSocket(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (sock.fd() < 0) {
-      throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-    }
-    const int one = 1;
-    if (setsockopt(sock.fd(), IPPROTO_IP, IP_RECVTTL, &one, sizeof one) != 0) {
-      throw std::runtime_error(std::string("IP_RECVTTL: ") + std::strerror(errno));
-    }
-    const sockaddr_in addr = make_addr(bind_ip, 0);
-    if (bind(sock.fd(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-      throw std::runtime_error("bind " + bind_ip + " in " + role + ": " + std::strerror(errno));
-    }
-  });
+                        const std::string& bind_ip = "0.0.0.0", std::uint16_t port = 0) {
+  UdpSocket sock(bound_udp_socket(lab, role, bind_ip, port));
+  const int one = 1;
+  if (setsockopt(sock.fd(), IPPROTO_IP, IP_RECVTTL, &one, sizeof one) != 0) {
+    throw std::runtime_error(std::string("IP_RECVTTL: ") + std::strerror(errno));
+  }
   return sock;
 }
 
@@ -108,7 +89,7 @@ uint16_t local_port(const UdpSocket& sock) {
 // Returns 0 on success, otherwise the errno of sendto (e.g. ENETUNREACH).
 int send_to(const UdpSocket& sock, const std::string& ip, uint16_t port,
             const std::string& payload) {
-  const sockaddr_in addr = make_addr(ip, port);
+  const sockaddr_in addr = ipv4_sockaddr(ip, port);
   const ssize_t n = sendto(sock.fd(), payload.data(), payload.size(), 0,
                            reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   return n < 0 ? errno : 0;
@@ -289,11 +270,13 @@ std::string joined(const std::vector<std::string>& items) {
 }
 
 const std::vector<std::string> kUpSteps{"namespaces", "routes", "neighbours", "offload",
-                                        "addresses",  "links",  "sysctls",    "bpffs",
-                                        "state-file", "verify"};
+                                        "addresses",  "links",  "sysctls",    "nat",
+                                        "bpffs",      "state-file", "verify"};
 const std::vector<std::string> kBasicRoles{"caller", "relay", "callee", "proxy"};
 const std::vector<std::string> kAllRoles{"caller", "relay", "callee", "proxy", "relay2",
                                          "attacker"};
+const std::vector<std::string> kAttackRoles{"caller", "relay",    "callee", "proxy",
+                                            "attacker", "nat", "natted"};
 
 class LabTest : public ::testing::Test {
  protected:
@@ -378,6 +361,82 @@ TEST_F(LabTest, TwoRelayVariantRoutesAsDocumented) {
   EXPECT_EQ(send_to(relay2, A::kRelayPublic, 9, "probe"), ENETUNREACH);
 }
 
+// The attack variant: natted reaches the relay's public address only through the NAT, which
+// rewrites its address to 10.5.0.10 and its port into 30000-39999 (and back for the reply); the
+// relay reaches both NAT addresses but not the private network; the attacker reaches only the
+// relay's public address.
+TEST_F(LabTest, AttackVariantNatsTheNattedEndpointAndIsolatesTheAttacker) {
+  MPX_REQUIRE(missing_tool("nft"));
+  const NetnsLab lab("attack", NetnsLab::Variant::kAttack);
+
+  {
+    SCOPED_TRACE("natted -> relay through the NAT");
+    const UdpSocket server = udp_socket_in(lab, "relay", A::kRelayPublic);
+    // A port outside the NAT's range, which the NAT must rewrite (an ephemeral port may fall
+    // inside 30000-39999, and the NAT keeps a port that is in its range and free).
+    const UdpSocket client = udp_socket_in(lab, "natted", A::kNatted, 5000);
+    ASSERT_EQ(send_to(client, A::kRelayPublic, local_port(server), "request"), 0);
+    const auto request = receive(server, kReplyTimeout);
+    ASSERT_TRUE(request.has_value()) << "nothing from natted reached the relay";
+    EXPECT_EQ(request->payload, "request");
+    EXPECT_EQ(request->from_ip, A::kNatPublic);
+    EXPECT_NE(request->from_port, local_port(client)) << "the NAT kept the port";
+    EXPECT_GE(request->from_port, A::kNatFirstPort);
+    EXPECT_LE(request->from_port, A::kNatLastPort);
+    EXPECT_EQ(request->ttl, kDefaultTtl - 1);  // one routed hop: the NAT router
+    ASSERT_EQ(send_to(server, request->from_ip, request->from_port, "reply"), 0);
+    const auto reply = receive(client, kReplyTimeout);
+    ASSERT_TRUE(reply.has_value()) << "the reply was not mapped back to natted";
+    EXPECT_EQ(reply->payload, "reply");
+    EXPECT_EQ(reply->from_ip, A::kRelayPublic);
+    EXPECT_EQ(reply->from_port, local_port(server));
+  }
+  // The relay reaches the NAT's second address (static neighbour, the same link) ...
+  expect_request_reply(lab, "relay", A::kRelayPublic, "nat", A::kNatPublic2, A::kRelayPublic,
+                       kDefaultTtl);
+  // ... but not the private network behind it.
+  const UdpSocket relay = udp_socket_in(lab, "relay");
+  EXPECT_EQ(send_to(relay, A::kNatted, 9, "probe"), ENETUNREACH);
+
+  // The attacker reaches the relay's public address and nothing else.
+  expect_request_reply(lab, "attacker", "0.0.0.0", "relay", A::kRelayPublic, A::kAttacker,
+                       kDefaultTtl);
+  const UdpSocket attacker = udp_socket_in(lab, "attacker");
+  for (const char* target :
+       {A::kCaller, A::kCallee, A::kProxy, A::kNatPublic, A::kNatPublic2, A::kNatted}) {
+    EXPECT_EQ(send_to(attacker, target, 9, "probe"), ENETUNREACH) << target;
+  }
+  // The basic paths are unchanged.
+  expect_request_reply(lab, "caller", "0.0.0.0", "relay", A::kRelayPublic, A::kCaller,
+                       kDefaultTtl);
+  expect_request_reply(lab, "caller", "0.0.0.0", "callee", A::kCallee, A::kCaller,
+                       kDefaultTtl - 1);
+
+  // Link-level guarantees of the new roles.
+  const RunResult neigh = lab.exec("relay", {"ip", "neigh", "show", "dev", "nat0"});
+  EXPECT_NE(neigh.out.find("10.5.0.11 lladdr 02:00:0a:05:00:0a PERMANENT"), std::string::npos)
+      << neigh.out;
+  for (const auto& role : kAttackRoles) {
+    SCOPED_TRACE(role);
+    EXPECT_EQ(lab.exec(role, {"ip", "-6", "addr", "show"}).out, "");
+    const bool forwards = role == "relay" || role == "nat";
+    EXPECT_EQ(lab.exec(role, {"sysctl", "-n", "net.ipv4.ip_forward"}).out,
+              forwards ? "1\n" : "0\n");
+    EXPECT_EQ(lab.exec(role, {"sysctl", "-n", "net.ipv4.conf.all.rp_filter"}).out, "0\n");
+  }
+  for (const auto& [role, dev] : std::vector<std::pair<std::string, std::string>>{
+           {"attacker", "eth0"}, {"nat", "eth0"}, {"nat", "eth1"}, {"natted", "eth0"}}) {
+    const RunResult k = lab.exec(role, {"ethtool", "-k", dev});
+    EXPECT_NE(k.out.find("tx-checksum-ip-generic: off"), std::string::npos) << role << " " << dev;
+  }
+  const RunResult table = lab.exec("nat", {"nft", "list", "table", "ip", "labnat"});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("snat to 10.5.0.10:30000-39999"), std::string::npos) << table.out;
+  const RunResult status = lab_sh({"status", lab.name()});
+  EXPECT_EQ(status.exit_code, 0) << status.out;
+  EXPECT_NE(status.out.find("(variant: attack)"), std::string::npos) << status.out;
+}
+
 // Link-level guarantees: permanent neighbours with the derived MACs, IPv6 off, forwarding only
 // in relays, tx checksum offload off on the endpoints' veths.
 TEST_F(LabTest, LinksHaveStaticNeighboursNoIpv6AndNoTxOffloadOnEndpoints) {
@@ -424,13 +483,17 @@ TEST_F(LabTest, LinksHaveStaticNeighboursNoIpv6AndNoTxOffloadOnEndpoints) {
 // (d) Destroying the lab object removes every namespace, the bpffs mount and the state
 // directory, for both variants, including a bpffs that has content.
 TEST_F(LabTest, DestroyedLabLeavesNothingBehind) {
-  for (const auto variant : {NetnsLab::Variant::kBasic, NetnsLab::Variant::kTwoRelays}) {
+  // Namespaces + the bpffs mount + the state directory.
+  const std::vector<std::pair<NetnsLab::Variant, std::size_t>> variants{
+      {NetnsLab::Variant::kBasic, 6U},
+      {NetnsLab::Variant::kTwoRelays, 8U},
+      {NetnsLab::Variant::kAttack, 9U}};
+  for (const auto& [variant, parts] : variants) {
     std::string name;
     {
       const NetnsLab lab("gone", variant);
       name = lab.name();
-      ASSERT_EQ(leftovers_of(name).size(), variant == NetnsLab::Variant::kBasic ? 6U : 8U)
-          << joined(leftovers_of(name));
+      ASSERT_EQ(leftovers_of(name).size(), parts) << joined(leftovers_of(name));
       const RunResult mk = lab.exec("relay", {"mkdir", (lab.bpffs_dir() / "pins").string()});
       ASSERT_EQ(mk.exit_code, 0) << mk.err;
     }
@@ -446,7 +509,8 @@ TEST_F(LabTest, UpTwiceIsRefusedAndLeavesTheFirstLabIntact) {
   const NetnsLab lab("twice");
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"up", lab.name()},
-        std::vector<std::string>{"up", lab.name(), "--two-relays"}}) {
+        std::vector<std::string>{"up", lab.name(), "--two-relays"},
+        std::vector<std::string>{"up", lab.name(), "--attack"}}) {
     const RunResult again = lab_sh(args);
     EXPECT_EQ(again.exit_code, 3);
     EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
@@ -458,17 +522,20 @@ TEST_F(LabTest, UpTwiceIsRefusedAndLeavesTheFirstLabIntact) {
                        kDefaultTtl - 1);
 }
 
-// (e) A failure at any step of `up` removes everything created so far and names the step.
+// (e) A failure at any step of `up` removes everything created so far and names the step, for
+// both variants with extra roles (the attack variant also has the NAT router's nftables table).
 TEST_F(LabTest, FailedUpAtEveryStepLeavesNothingBehind) {
-  for (const auto& step : kUpSteps) {
-    SCOPED_TRACE(step);
-    const std::string name = unique_lab_name("fail");
-    const DownOnExit guard(name);
-    const RunResult up = lab_sh({"up", name, "--two-relays"}, {"MPX_LAB_FAIL_AT=" + step});
-    EXPECT_NE(up.exit_code, 0);
-    EXPECT_FALSE(up.timed_out);
-    EXPECT_NE(up.err.find("failed at step '" + step + "'"), std::string::npos) << up.err;
-    EXPECT_EQ(joined(leftovers_of(name)), "");
+  for (const std::string variant : {"--two-relays", "--attack"}) {
+    for (const auto& step : kUpSteps) {
+      SCOPED_TRACE(variant + " " + step);
+      const std::string name = unique_lab_name("fail");
+      const DownOnExit guard(name);
+      const RunResult up = lab_sh({"up", name, variant}, {"MPX_LAB_FAIL_AT=" + step});
+      EXPECT_NE(up.exit_code, 0);
+      EXPECT_FALSE(up.timed_out);
+      EXPECT_NE(up.err.find("failed at step '" + step + "'"), std::string::npos) << up.err;
+      EXPECT_EQ(joined(leftovers_of(name)), "");
+    }
   }
 }
 
@@ -532,6 +599,8 @@ TEST_F(LabTest, InvalidNamesAreRejected) {
     EXPECT_NE(lab_sh({"status", bad}).exit_code, 0);
   }
   EXPECT_EQ(lab_sh({"up", std::string(32, 'a'), "--bogus"}).exit_code, 1);  // unknown option
+  // The variants exclude each other.
+  EXPECT_EQ(lab_sh({"up", std::string(32, 'a'), "--two-relays", "--attack"}).exit_code, 1);
   const RunResult invalid = lab_sh({"up", "Upper"});
   EXPECT_NE(invalid.err.find("invalid lab name"), std::string::npos) << invalid.err;
 }

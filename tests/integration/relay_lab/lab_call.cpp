@@ -22,7 +22,9 @@ std::string LabCall::update_text(bool request, int cseq, const MediaLeg& leg) co
                  {"from_tag", kFromTag},
                  {"to_tag", request && cseq == 1 ? "" : kToTag},
                  {"user_agent", request ? "Blink 5.1" : "Asterisk PBX"},
-                 {"signaling_ip", request ? LabAddresses::kCaller : LabAddresses::kCallee},
+                 {"signaling_ip", !leg.signaling_ip.empty() ? leg.signaling_ip
+                                  : request                  ? LabAddresses::kCaller
+                                                             : LabAddresses::kCallee},
                  {"media_relay", ""},
                  {"media", "audio:" + leg.ip + ":" + std::to_string(leg.port) + ":" +
                                leg.direction + ":ice=no"}});

@@ -18,6 +18,10 @@ struct MediaLeg {
   std::string ip;
   std::uint16_t port = 0;
   std::string direction = "sendrecv";
+  // The address the party's SIP signaling came from; empty: the lab's caller (offers) or
+  // callee (answers). A party behind a NAT signals from the NAT's public address while its SDP
+  // names its private one.
+  std::string signaling_ip{};
 };
 
 class LabCall {

@@ -38,8 +38,10 @@ RelayLab::~RelayLab() {
     settings.bpf_pin_path = (lab_->bpffs_dir() / "relay").string();
   }
   if (settings.datapath == "xdp_native") {
-    for (const std::string role : {"caller", "callee", "attacker"}) {
-      (void)lab_->exec(role, {"ethtool", "-K", "eth0", "gro", "on"});  // no attacker in kBasic
+    // Every peer of a relay link the program may redirect into (no attacker or nat in kBasic:
+    // the command then fails harmlessly).
+    for (const std::string role : {"caller", "callee", "attacker", "nat"}) {
+      (void)lab_->exec(role, {"ethtool", "-K", "eth0", "gro", "on"});
     }
   }
   relay_ = std::make_unique<RelayProcess>(*lab_, settings);
@@ -73,11 +75,14 @@ std::optional<protocol::SessionStatistics> RelayLab::wait_accounted(
 }
 
 CallEnds::CallEnds(const NetnsLab& lab, std::uint16_t caller_port, std::uint16_t callee_port)
-    : caller_rtp(lab, "caller", LabAddresses::kCaller, caller_port),
-      caller_rtcp(lab, "caller", LabAddresses::kCaller, static_cast<std::uint16_t>(caller_port + 1)),
-      callee_rtp(lab, "callee", LabAddresses::kCallee, callee_port),
-      callee_rtcp(lab, "callee", LabAddresses::kCallee,
-                  static_cast<std::uint16_t>(callee_port + 1)) {}
+    : CallEnds(lab, {"caller", LabAddresses::kCaller, caller_port},
+               {"callee", LabAddresses::kCallee, callee_port}) {}
+
+CallEnds::CallEnds(const NetnsLab& lab, const EndAddress& caller, const EndAddress& callee)
+    : caller_rtp(lab, caller.role, caller.ip, caller.port),
+      caller_rtcp(lab, caller.role, caller.ip, static_cast<std::uint16_t>(caller.port + 1)),
+      callee_rtp(lab, callee.role, callee.ip, callee.port),
+      callee_rtcp(lab, callee.role, callee.ip, static_cast<std::uint16_t>(callee.port + 1)) {}
 
 ::testing::AssertionResult establish(LabCall& call, const CallEnds& ends, RelayPorts& ports) {
   if (!call.connected()) {

@@ -58,9 +58,18 @@ struct RelayPorts {
   std::uint16_t callee_side = 0;  // where the callee sends (offer reply)
 };
 
+// Where one end of a call lives: its namespace, address and RTP port (RTCP is port + 1).
+struct EndAddress {
+  std::string role;
+  std::string ip;
+  std::uint16_t port = 0;
+};
+
 struct CallEnds {
   CallEnds(const NetnsLab& lab, std::uint16_t caller_port = kCallerPort,
            std::uint16_t callee_port = kCalleePort);
+  // Ends elsewhere than the lab's caller and callee (e.g. the attack lab's natted endpoint).
+  CallEnds(const NetnsLab& lab, const EndAddress& caller, const EndAddress& callee);
   RtpPeer caller_rtp;
   RtpPeer caller_rtcp;
   RtpPeer callee_rtp;

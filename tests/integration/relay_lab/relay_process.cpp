@@ -3,12 +3,14 @@
 
 #include <signal.h>
 
+#include <cstdlib>
+
 #include "tests/support/test_pki.hpp"
 
 namespace mpx::test::relay_lab {
 
 std::string relay_config_ini(const RelaySettings& s) {
-  const std::string ebpf = is_ebpf(s.datapath) ? "bpf_interfaces = caller0, callee0\n"
+  const std::string ebpf = is_ebpf(s.datapath) ? "bpf_interfaces = " + s.bpf_interfaces + "\n"
                                                  "xdp_mode = " +
                                                  std::string(s.datapath == "xdp_native"
                                                                  ? "native"
@@ -18,7 +20,11 @@ std::string relay_config_ini(const RelaySettings& s) {
                                                : "";
   const std::string state =
       s.state_file.empty() ? std::string() : "state_file = " + s.state_file + "\n";
-  return "[Relay]\n" + ebpf + state +
+  const std::string routable =
+      s.routable_private_ranges.empty()
+          ? std::string()
+          : "routable_private_ranges = " + s.routable_private_ranges + "\n";
+  return "[Relay]\n" + ebpf + state + routable +
          "dispatchers = " + std::string(LabAddresses::kProxy) + "\n"
          "relay_ip = " + std::string(LabAddresses::kRelayPublic) + "\n"
          "port_range = " + s.port_range + "\n"
@@ -34,7 +40,13 @@ std::string relay_config_ini(const RelaySettings& s) {
          "certs_path = " + test_pki_dir().string() + "\n";
 }
 
-std::string relay_binary() { return MPX_RELAY_BINARY; }
+std::string relay_binary() {
+  const char* other = std::getenv("MPX_TEST_RELAY_BINARY");
+  if (other != nullptr && *other != '\0') {
+    return other;
+  }
+  return MPX_RELAY_BINARY;
+}
 
 RelayProcess::RelayProcess(const NetnsLab& lab, const RelaySettings& settings)
     : settings_(settings) {

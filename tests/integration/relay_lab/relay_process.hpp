@@ -33,6 +33,11 @@ struct RelaySettings {
   // [Relay] state_file (conntrack, xdp, tc); empty: the default (in the relay's own runtime directory, so
   // a restarted RelayProcess does not see it). A test restarting the relay names one it owns.
   std::string state_file;
+  // [Relay] routable_private_ranges; empty: the option is not written (the relay's default).
+  std::string routable_private_ranges;
+  // [Relay] bpf_interfaces for the eBPF datapaths: the relay's links media arrives on (the attack
+  // lab adds nat0).
+  std::string bpf_interfaces = "caller0, callee0";
 };
 
 // The eBPF datapaths attach to the relay's links to caller and callee: "xdp" in generic mode,
@@ -49,7 +54,8 @@ inline std::string config_datapath(const std::string& datapath) {
 // The [Relay]/[TLS] config.ini text for these settings (dispatcher 10.3.0.30, relay_ip
 // 203.0.113.1).
 std::string relay_config_ini(const RelaySettings& settings);
-// The mpx-relay binary of this build.
+// The mpx-relay binary of this build, or env MPX_TEST_RELAY_BINARY when set (to run the same
+// tests against another build of the daemon, e.g. a baseline before a change).
 std::string relay_binary();
 
 class RelayProcess {

@@ -1,46 +1,19 @@
 // RtpPeer (see rtp_peer.hpp).
 #include "tests/integration/relay_lab/rtp_peer.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <stdexcept>
+
+#include "tests/support/big_endian.hpp"
+#include "tests/support/inet.hpp"
 
 namespace mpx::test::relay_lab {
 
 namespace {
-
-sockaddr_in make_addr(const std::string& ip, std::uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) {
-    throw std::invalid_argument("not an IPv4 address: " + ip);
-  }
-  return addr;
-}
-
-void put16(std::vector<std::uint8_t>& out, std::size_t at, std::uint16_t value) {
-  out[at] = static_cast<std::uint8_t>(value >> 8);
-  out[at + 1] = static_cast<std::uint8_t>(value);
-}
-
-void put32(std::vector<std::uint8_t>& out, std::size_t at, std::uint32_t value) {
-  for (std::size_t i = 0; i < 4; ++i) {
-    out[at + i] = static_cast<std::uint8_t>(value >> (24 - 8 * i));
-  }
-}
-
-std::uint32_t get32(const std::uint8_t* bytes) {
-  return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
-         (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
-}
 
 ReceivedPacket decode(const std::uint8_t* bytes, std::size_t size, std::string source) {
   ReceivedPacket packet;
@@ -48,15 +21,46 @@ ReceivedPacket decode(const std::uint8_t* bytes, std::size_t size, std::string s
   packet.size = size;
   if (size >= 8) {
     packet.rtcp = bytes[1] >= 200 && bytes[1] <= 204;
-    packet.ssrc = get32(bytes + (packet.rtcp ? 4 : 8));
+    packet.ssrc = get32({bytes, size}, packet.rtcp ? 4 : 8);
   }
   if (!packet.rtcp && size > kRtpHeader) {
     packet.fill = bytes[kRtpHeader];
   }
+  if (!packet.rtcp && size >= 4) {
+    packet.sequence = get16({bytes, size}, 2);
+  }
+  packet.arrival = std::chrono::steady_clock::now();
+  packet.bytes.assign(bytes, bytes + size);
   return packet;
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> rtp_packet(std::uint32_t ssrc, std::uint16_t sequence,
+                                     std::uint32_t timestamp, std::uint8_t fill) {
+  std::vector<std::uint8_t> packet(kRtpPacket, fill);
+  packet[0] = 0x80;
+  packet[1] = kRtpPayloadType;
+  put16(packet, 2, sequence);
+  put32(packet, 4, timestamp);
+  put32(packet, 8, ssrc);
+  return packet;
+}
+
+std::vector<std::uint8_t> rtcp_sender_report(std::uint32_t ssrc, std::uint32_t ntp_seconds,
+                                             std::uint32_t rtp_timestamp, std::uint32_t packets,
+                                             std::uint32_t octets) {
+  std::vector<std::uint8_t> packet(kRtcpPacket, 0);
+  packet[0] = 0x80;  // V=2, no padding, no report blocks
+  packet[1] = kRtcpSenderReport;
+  put16(packet, 2, static_cast<std::uint16_t>(kRtcpPacket / 4 - 1));
+  put32(packet, 4, ssrc);
+  put32(packet, 8, ntp_seconds);
+  put32(packet, 16, rtp_timestamp);
+  put32(packet, 20, packets);
+  put32(packet, 24, octets);
+  return packet;
+}
 
 std::string endpoint(const std::string& ip, std::uint16_t port) {
   return ip + ":" + std::to_string(port);
@@ -65,17 +69,7 @@ std::string endpoint(const std::string& ip, std::uint16_t port) {
 RtpPeer::RtpPeer(const NetnsLab& lab, const std::string& role, const std::string& ip,
                  std::uint16_t port)
     : ip_(ip), port_(port) {
-  lab.in_ns(role, [&] { fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); });
-  if (fd_ < 0) {
-    throw std::runtime_error("socket() failed in " + role + ": " + std::strerror(errno));
-  }
-  const sockaddr_in addr = make_addr(ip, port);
-  if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    const int error = errno;
-    ::close(fd_);
-    throw std::runtime_error("bind " + endpoint(ip, port) + " in " + role +
-                             " failed: " + std::strerror(error));
-  }
+  fd_ = bound_udp_socket(lab, role, ip, port);
   receiver_ = std::thread([this] { receive_loop(); });
 }
 
@@ -99,10 +93,7 @@ void RtpPeer::receive_loop() {
     if (n < 0) {
       continue;  // an ICMP error reported on the socket, not a datagram
     }
-    char text[INET_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET, &from.sin_addr, text, sizeof text);
-    auto packet = decode(buffer.data(), static_cast<std::size_t>(n),
-                         endpoint(text, ntohs(from.sin_port)));
+    auto packet = decode(buffer.data(), static_cast<std::size_t>(n), endpoint_of(from));
     std::lock_guard lock(mutex_);
     received_.push_back(std::move(packet));
   }
@@ -110,7 +101,7 @@ void RtpPeer::receive_loop() {
 
 bool RtpPeer::send_raw(const std::string& to_ip, std::uint16_t to_port,
                        const std::vector<std::uint8_t>& bytes) {
-  const sockaddr_in to = make_addr(to_ip, to_port);
+  const sockaddr_in to = ipv4_sockaddr(to_ip, to_port);
   return ::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to),
                   sizeof to) == static_cast<ssize_t>(bytes.size());
 }
@@ -119,13 +110,8 @@ int RtpPeer::send_rtp(const std::string& to_ip, std::uint16_t to_port, int count
                       const SendPlan& plan) {
   int sent = 0;
   for (int i = 0; i < count; ++i) {
-    std::vector<std::uint8_t> packet(kRtpPacket, plan.fill);
-    packet[0] = 0x80;
-    packet[1] = kRtpPayloadType;
-    put16(packet, 2, sequence_++);
-    put32(packet, 4, timestamp_);
+    const auto packet = rtp_packet(plan.ssrc, sequence_++, timestamp_, plan.fill);
     timestamp_ += static_cast<std::uint32_t>(kRtpPayload);
-    put32(packet, 8, plan.ssrc);
     sent += send_raw(to_ip, to_port, packet) ? 1 : 0;
     std::this_thread::sleep_for(plan.interval);
   }
@@ -136,15 +122,9 @@ int RtpPeer::send_rtcp(const std::string& to_ip, std::uint16_t to_port, int coun
                        const SendPlan& plan) {
   int sent = 0;
   for (int i = 0; i < count; ++i) {
-    std::vector<std::uint8_t> packet(kRtcpPacket, 0);
-    packet[0] = 0x80;  // V=2, no padding, no report blocks
-    packet[1] = kRtcpSenderReport;
-    put16(packet, 2, static_cast<std::uint16_t>(kRtcpPacket / 4 - 1));
-    put32(packet, 4, plan.ssrc);
-    put32(packet, 8, 0xe8000000U + static_cast<std::uint32_t>(i));  // NTP seconds
-    put32(packet, 16, timestamp_);
-    put32(packet, 20, sequence_);
-    put32(packet, 24, static_cast<std::uint32_t>(std::size_t{sequence_} * kRtpPayload));
+    const auto packet = rtcp_sender_report(
+        plan.ssrc, 0xe8000000U + static_cast<std::uint32_t>(i), timestamp_, sequence_,
+        static_cast<std::uint32_t>(std::size_t{sequence_} * kRtpPayload));
     sent += send_raw(to_ip, to_port, packet) ? 1 : 0;
     std::this_thread::sleep_for(plan.interval);
   }

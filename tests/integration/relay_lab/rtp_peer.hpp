@@ -1,8 +1,9 @@
 // RtpPeer: one UDP endpoint of a call inside a lab namespace (a caller's or callee's RTP or RTCP
 // socket, or the attacker's). It sends RTP (version 2, PT 8, 160-byte payload) or RTCP sender
-// reports, and a receiver thread records every datagram that arrives (source, SSRC, payload fill
-// byte) so tests can count what the relay delivered, by source and by sender. Every wait is
-// bounded.
+// reports (built by rtp_packet() and rtcp_sender_report(), which the attack harness uses too),
+// and a receiver thread records every datagram that arrives (source, SSRC, payload fill
+// byte, sequence number, arrival time and the bytes themselves) so tests can count what the relay
+// delivered, by source, by sender and by time. Every wait is bounded.
 #pragma once
 
 #include <atomic>
@@ -32,6 +33,9 @@ struct ReceivedPacket {
   bool rtcp = false;       // second byte is an RTCP packet type (200..204)
   std::uint32_t ssrc = 0;  // RTP SSRC, or the RTCP sender SSRC
   std::uint8_t fill = 0;   // first payload byte of RTP (the sender's marker), 0 for RTCP
+  std::uint16_t sequence = 0;  // RTP sequence number, 0 for RTCP
+  std::chrono::steady_clock::time_point arrival;  // when the receiver thread read it
+  std::vector<std::uint8_t> bytes;                // the datagram as received
 };
 
 struct SendPlan {
@@ -85,6 +89,15 @@ class RtpPeer {
   std::vector<ReceivedPacket> received_;
   std::thread receiver_;
 };
+
+// RTP version 2, PT 8 (PCMA), kRtpPayload bytes of `fill` (what send_rtp sends).
+std::vector<std::uint8_t> rtp_packet(std::uint32_t ssrc, std::uint16_t sequence,
+                                     std::uint32_t timestamp, std::uint8_t fill);
+// An RTCP sender report without report blocks (kRtcpPacket bytes; what send_rtcp sends);
+// `ntp_seconds` is the NTP timestamp's most significant word, the least significant one is 0.
+std::vector<std::uint8_t> rtcp_sender_report(std::uint32_t ssrc, std::uint32_t ntp_seconds,
+                                             std::uint32_t rtp_timestamp, std::uint32_t packets,
+                                             std::uint32_t octets);
 
 // "ip:port".
 std::string endpoint(const std::string& ip, std::uint16_t port);
