@@ -143,6 +143,23 @@ void JsonFieldReader::read(std::string_view key, std::optional<double>& out) {
   }
 }
 
+void JsonFieldReader::read(std::string_view key, std::map<std::string, std::uint64_t>& out) {
+  const auto* object = require_object(key);
+  if (object == nullptr) {
+    return;
+  }
+  std::string where = where_;
+  where += ' ';
+  where += key;
+  JsonFieldReader entries(*object, std::move(where));
+  for (const auto& entry : object->items()) {
+    entries.read(entry.key(), out[entry.key()]);
+  }
+  if (entries.failed()) {
+    fail(*entries.error_);
+  }
+}
+
 const nlohmann::json* JsonFieldReader::require_array(std::string_view key) {
   const auto* value = require(key);
   if (value != nullptr && !value->is_array()) {

@@ -8,15 +8,28 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace mpx::protocol::detail {
 
 // Parses text into a JSON value; the error carries nlohmann's position message, prefixed by
 // `what` ("session statistics", ...).
 Result<nlohmann::json> parse_json_text(std::string_view text, std::string_view what);
+
+// parse_json_text(), then `decode` (a *_from_json_value function) on the value.
+template <class Decode>
+auto decode_json_text(std::string_view text, std::string_view what, Decode decode)
+    -> decltype(decode(std::declval<const nlohmann::json&>())) {
+  auto value = parse_json_text(text, what);
+  if (!value) {
+    return value.error();
+  }
+  return decode(value.value());
+}
 
 class JsonFieldReader {
  public:
@@ -34,6 +47,9 @@ class JsonFieldReader {
   // Required keys that may be null.
   void read(std::string_view key, std::optional<std::string>& out);
   void read(std::string_view key, std::optional<double>& out);
+  // A required object of non-negative integers, each read as above; its errors name the object
+  // as "<where> <key>".
+  void read(std::string_view key, std::map<std::string, std::uint64_t>& out);
 
   // The value of `key` if present (nullptr if absent). Does not fail.
   const nlohmann::json* find(std::string_view key) const;

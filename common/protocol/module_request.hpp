@@ -1,16 +1,17 @@
-// Protocol A requests (OpenSIPS mediaproxy module -> dispatcher, compat spec section 2): the
-// incremental parser the dispatcher runs on each module connection, and the encoder a test
-// client uses to play the module.
+// Protocol A requests (OpenSIPS/Kamailio mediaproxy module -> dispatcher): the incremental
+// parser the dispatcher runs on each module connection, and the encoder a test client uses to
+// play the module.
 //
-// Framing (spec 2.1, 2.4): lines end in "\r\n"; a request is a command line, header lines
-// `name: value`, then an empty line. Empty lines before a command are ignored. MediaProxy's
-// quirks are kept: any line ending in ": " (a header with an empty value) is silently dropped,
-// even where a command is expected; any other header line without ": " makes the whole request
-// an error (answer `error`, keep going). The command is not validated here, and a missing
-// call_id is the dispatcher's semantic check (use find()), not a framing error.
+// A request is a header block (header_block.hpp): a command line, `name: value` header lines,
+// then an empty line. Empty lines before a command are ignored. MediaProxy's quirks are kept,
+// since the module was written against them: any line ending in ": " (a header with an empty
+// value) is silently dropped, even where a command is expected; any other header line without
+// ": " makes the whole request an error (answer `error`, keep going). The command is not
+// validated here, and a missing call_id is the dispatcher's semantic check (use find()), not a
+// framing error.
 #pragma once
 
-#include "common/protocol/line_framer.hpp"
+#include "common/protocol/header_block.hpp"
 #include "common/protocol/parse_step.hpp"
 #include "common/protocol/wire_text.hpp"
 #include "common/result.hpp"
@@ -61,19 +62,11 @@ class ModuleRequestParser {
   ModuleRequestStep next();
 
   const ModuleRequestLimits& limits() const { return limits_; }
-  std::size_t buffered_bytes() const { return framer_.buffered_bytes(); }
+  std::size_t buffered_bytes() const { return blocks_.buffered_bytes(); }
 
  private:
-  void accept_header_line(std::string_view line);
-  void reset_message();
-
   ModuleRequestLimits limits_;
-  LineFramer framer_;
-  bool in_message_ = false;
-  ModuleRequest current_;
-  std::size_t current_size_ = 0;
-  std::optional<std::string> current_error_;
-  std::optional<std::string> fatal_;
+  HeaderBlockParser blocks_;
 };
 
 // The request as the module writes it: command, headers, empty line, all "\r\n"-terminated.

@@ -49,27 +49,21 @@ Result<std::string> encode_relay_message(const RelayMessage& message) {
       message);
 }
 
-RelayMessageParser::RelayMessageParser(std::size_t max_line_length) : framer_(max_line_length) {}
+RelayMessageParser::RelayMessageParser(std::size_t max_line_length)
+    : lines_("protocol B", max_line_length) {}
 
-void RelayMessageParser::feed(std::string_view bytes) { framer_.feed(bytes); }
+void RelayMessageParser::feed(std::string_view bytes) { lines_.feed(bytes); }
 
 RelayMessageStep RelayMessageParser::next() {
-  if (fatal_) {
-    return FatalError{*fatal_};
-  }
   for (;;) {
-    auto line = framer_.next_line();
+    const auto line = lines_.next_line();
     if (!line) {
-      fatal_ = "protocol B: " + line.error().message;
-      return FatalError{*fatal_};
+      return lines_.stalled<RelayMessageStep>();
     }
-    if (!line.value()) {
-      return NeedMore{};
-    }
-    if (line.value()->empty()) {
+    if (line->empty()) {
       continue;
     }
-    auto message = parse_relay_line(*line.value());
+    auto message = parse_relay_line(*line);
     if (!message) {
       return MessageError{std::move(message.error().message)};
     }

@@ -4,7 +4,7 @@
 // encoders are the relay's.
 #pragma once
 
-#include "common/protocol/line_framer.hpp"
+#include "common/protocol/protocol_lines.hpp"
 #include "common/protocol/parse_step.hpp"
 #include "common/result.hpp"
 
@@ -63,11 +63,10 @@ class RelayMessageParser {
   // a line longer than the limit is a FatalError (close the link). Blank lines are ignored.
   RelayMessageStep next();
 
-  std::size_t buffered_bytes() const { return framer_.buffered_bytes(); }
+  std::size_t buffered_bytes() const { return lines_.buffered_bytes(); }
 
  private:
-  LineFramer framer_;
-  std::optional<std::string> fatal_;
+  ProtocolLines lines_;
 };
 
 }  // namespace mpx::protocol

@@ -1,14 +1,15 @@
-// Protocol B requests (dispatcher -> relay, compat spec 3.2/3.3): the encoder the dispatcher uses
-// and the incremental parser the relay runs on each dispatcher link. The same stream also carries
-// the dispatcher's unsolicited `pong` line, which the parser reports as Pong.
+// Protocol B requests (dispatcher -> relay): the encoder the dispatcher uses and the incremental
+// parser the relay runs on each dispatcher link. The same stream also carries the dispatcher's
+// unsolicited `pong` line, which the parser reports as Pong.
 //
-// Wire form: "<command> <seq>\r\n", zero or more "<name>: <value>\r\n", then "\r\n".
-// Differences from MediaProxy's relay, on purpose: a malformed command line rejects the whole
-// request (its header lines are skipped, not misread as commands), and the rejection carries the
-// sequence number when one could be read so the relay can answer "<seq> error".
+// Wire form, a header block (header_block.hpp): "<command> <seq>\r\n", zero or more
+// "<name>: <value>\r\n", then "\r\n". Differences from MediaProxy's relay, on purpose: a
+// malformed command line rejects the whole request (its header lines are skipped, not misread
+// as commands), and the rejection carries the sequence number when one could be read so the
+// relay can answer "<seq> error".
 #pragma once
 
-#include "common/protocol/line_framer.hpp"
+#include "common/protocol/header_block.hpp"
 #include "common/protocol/parse_step.hpp"
 #include "common/protocol/wire_text.hpp"
 #include "common/result.hpp"
@@ -66,29 +67,18 @@ class RelayRequestParser {
   // Parses buffered lines up to the end of the next request (or a `pong`) and stops there.
   // The command line must be exactly two whitespace-separated tokens, the second a decimal
   // sequence number. Header lines are split at the first ": "; a header line without ": " or
-  // holding a bare CR/LF/NUL is skipped (spec 3.2: "logged and skipped") and listed in
+  // holding a bare CR/LF/NUL is skipped, as MediaProxy's relay logs and skips it, and listed in
   // skipped_lines(). Blank lines between requests are ignored. "pong" is recognised on any line,
   // as MediaProxy's relay does. After a FatalError every call returns it again.
   RelayRequestStep next();
 
   // Header lines skipped in the request most recently returned by next() (already quoted for a
   // log line). Cleared when the next request starts.
-  const std::vector<std::string>& skipped_lines() const { return skipped_lines_; }
-  std::size_t buffered_bytes() const { return framer_.buffered_bytes(); }
+  const std::vector<std::string>& skipped_lines() const { return blocks_.skipped_lines(); }
+  std::size_t buffered_bytes() const { return blocks_.buffered_bytes(); }
 
  private:
-  void start_message(std::string_view command_line);
-  void accept_header_line(std::string_view line);
-  void reset_message();
-
-  RelayRequestLimits limits_;
-  LineFramer framer_;
-  bool in_message_ = false;
-  RelayRequest current_;
-  std::size_t current_size_ = 0;
-  std::optional<RejectedRelayRequest> current_rejection_;
-  std::vector<std::string> skipped_lines_;
-  std::optional<std::string> fatal_;
+  HeaderBlockParser blocks_;
 };
 
 // "<command> <seq>\r\n<name>: <value>\r\n...\r\n". Fails if the text would not parse back into

@@ -1,46 +1,49 @@
 // Session statistics JSON model (see session_statistics.hpp).
 #include "common/protocol/session_statistics.hpp"
 
-#include "common/protocol/json_fields.hpp"
+#include "common/protocol/json_field_table.hpp"
 #include "common/protocol/python_json.hpp"
 
 namespace mpx::protocol {
 namespace {
 
+using detail::JsonField;
 using detail::JsonFieldReader;
+using detail::json_value;
 
-nlohmann::ordered_json nullable(const std::optional<std::string>& value) {
-  return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
-}
+// MediaProxy's key order, for both objects.
+constexpr std::tuple kStreamFields{
+    JsonField{"media_type", &StreamStatistics::media_type},
+    JsonField{"status", &StreamStatistics::status},
+    JsonField{"timeout_wait", &StreamStatistics::timeout_wait},
+    JsonField{"caller_codec", &StreamStatistics::caller_codec},
+    JsonField{"callee_codec", &StreamStatistics::callee_codec},
+    JsonField{"start_time", &StreamStatistics::start_time},
+    JsonField{"end_time", &StreamStatistics::end_time},
+    JsonField{"post_dial_delay", &StreamStatistics::post_dial_delay},
+    JsonField{"caller_bytes", &StreamStatistics::caller_bytes},
+    JsonField{"callee_bytes", &StreamStatistics::callee_bytes},
+    JsonField{"caller_packets", &StreamStatistics::caller_packets},
+    JsonField{"callee_packets", &StreamStatistics::callee_packets},
+    JsonField{"caller_local", &StreamStatistics::caller_local},
+    JsonField{"callee_local", &StreamStatistics::callee_local},
+    JsonField{"caller_remote", &StreamStatistics::caller_remote},
+    JsonField{"callee_remote", &StreamStatistics::callee_remote},
+};
 
-nlohmann::ordered_json nullable(const std::optional<double>& value) {
-  return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
-}
-
-Result<StreamStatistics> stream_from_json(const nlohmann::json& value, std::string where) {
-  JsonFieldReader r(value, std::move(where));
-  StreamStatistics s;
-  r.read("media_type", s.media_type);
-  r.read("status", s.status);
-  r.read("timeout_wait", s.timeout_wait);
-  r.read("caller_codec", s.caller_codec);
-  r.read("callee_codec", s.callee_codec);
-  r.read("start_time", s.start_time);
-  r.read("end_time", s.end_time);
-  r.read("post_dial_delay", s.post_dial_delay);
-  r.read("caller_bytes", s.caller_bytes);
-  r.read("callee_bytes", s.callee_bytes);
-  r.read("caller_packets", s.caller_packets);
-  r.read("callee_packets", s.callee_packets);
-  r.read("caller_local", s.caller_local);
-  r.read("callee_local", s.callee_local);
-  r.read("caller_remote", s.caller_remote);
-  r.read("callee_remote", s.callee_remote);
-  if (r.failed()) {
-    return r.error();
-  }
-  return s;
-}
+// The session's keys before "streams"; the dispatcher's annotations follow it.
+constexpr std::tuple kSessionFields{
+    JsonField{"call_id", &SessionStatistics::call_id},
+    JsonField{"from_tag", &SessionStatistics::from_tag},
+    JsonField{"from_uri", &SessionStatistics::from_uri},
+    JsonField{"to_tag", &SessionStatistics::to_tag},
+    JsonField{"to_uri", &SessionStatistics::to_uri},
+    JsonField{"start_time", &SessionStatistics::start_time},
+    JsonField{"duration", &SessionStatistics::duration},
+    JsonField{"caller_ua", &SessionStatistics::caller_ua},
+    JsonField{"callee_ua", &SessionStatistics::callee_ua},
+    JsonField{"username", &SessionStatistics::username},
+};
 
 void read_annotations(JsonFieldReader& r, SessionStatistics& s) {
   const auto* dialog_id = r.find("dialog_id");
@@ -64,39 +67,15 @@ void read_annotations(JsonFieldReader& r, SessionStatistics& s) {
 
 }  // namespace
 
-nlohmann::ordered_json to_ordered_json(const StreamStatistics& s) {
+nlohmann::ordered_json to_ordered_json(const StreamStatistics& stream) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  j["media_type"] = s.media_type;
-  j["status"] = s.status;
-  j["timeout_wait"] = s.timeout_wait;
-  j["caller_codec"] = s.caller_codec;
-  j["callee_codec"] = s.callee_codec;
-  j["start_time"] = s.start_time;
-  j["end_time"] = s.end_time;
-  j["post_dial_delay"] = nullable(s.post_dial_delay);
-  j["caller_bytes"] = s.caller_bytes;
-  j["callee_bytes"] = s.callee_bytes;
-  j["caller_packets"] = s.caller_packets;
-  j["callee_packets"] = s.callee_packets;
-  j["caller_local"] = s.caller_local;
-  j["callee_local"] = s.callee_local;
-  j["caller_remote"] = s.caller_remote;
-  j["callee_remote"] = s.callee_remote;
+  detail::write_fields(stream, kStreamFields, j);
   return j;
 }
 
 nlohmann::ordered_json to_ordered_json(const SessionStatistics& s) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  j["call_id"] = s.call_id;
-  j["from_tag"] = s.from_tag;
-  j["from_uri"] = s.from_uri;
-  j["to_tag"] = nullable(s.to_tag);
-  j["to_uri"] = s.to_uri;
-  j["start_time"] = nullable(s.start_time);
-  j["duration"] = s.duration;
-  j["caller_ua"] = s.caller_ua;
-  j["callee_ua"] = s.callee_ua;
-  j["username"] = nullable(s.username);
+  detail::write_fields(s, kSessionFields, j);
   auto streams = nlohmann::ordered_json::array();
   for (const auto& stream : s.streams) {
     streams.push_back(to_ordered_json(stream));
@@ -107,10 +86,10 @@ nlohmann::ordered_json to_ordered_json(const SessionStatistics& s) {
     // MediaProxy's dispatcher inserts these in a different order on its two paths.
     if (a.all_streams_ice) {
       j["timed_out"] = a.timed_out;
-      j["dialog_id"] = nullable(a.dialog_id);
+      j["dialog_id"] = json_value(a.dialog_id);
       j["all_streams_ice"] = *a.all_streams_ice;
     } else {
-      j["dialog_id"] = nullable(a.dialog_id);
+      j["dialog_id"] = json_value(a.dialog_id);
       j["timed_out"] = a.timed_out;
     }
   }
@@ -132,21 +111,12 @@ std::string to_json(std::span<const SessionStatistics> sessions) {
 Result<SessionStatistics> session_statistics_from_json_value(const nlohmann::json& value) {
   JsonFieldReader r(value, "session statistics");
   SessionStatistics s;
-  r.read("call_id", s.call_id);
-  r.read("from_tag", s.from_tag);
-  r.read("from_uri", s.from_uri);
-  r.read("to_tag", s.to_tag);
-  r.read("to_uri", s.to_uri);
-  r.read("start_time", s.start_time);
-  r.read("duration", s.duration);
-  r.read("caller_ua", s.caller_ua);
-  r.read("callee_ua", s.callee_ua);
-  r.read("username", s.username);
+  detail::read_fields(r, kSessionFields, s);
   if (const auto* streams = r.require_array("streams")) {
     std::size_t index = 0;
     for (const auto& item : *streams) {
-      auto stream = stream_from_json(item, "session statistics streams[" +
-                                               std::to_string(index++) + "]");
+      auto stream = detail::read_object<StreamStatistics>(
+          item, "session statistics streams[" + std::to_string(index++) + "]", kStreamFields);
       if (!stream) {
         return stream.error();
       }
@@ -161,11 +131,7 @@ Result<SessionStatistics> session_statistics_from_json_value(const nlohmann::jso
 }
 
 Result<SessionStatistics> session_statistics_from_json(std::string_view text) {
-  auto value = detail::parse_json_text(text, "session statistics");
-  if (!value) {
-    return value.error();
-  }
-  return session_statistics_from_json_value(value.value());
+  return detail::decode_json_text(text, "session statistics", session_statistics_from_json_value);
 }
 
 Result<std::vector<SessionStatistics>> session_list_from_json(std::string_view text) {

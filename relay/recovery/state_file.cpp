@@ -9,9 +9,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <tuple>
 
 namespace mpx::relay::recovery {
 namespace {
@@ -22,131 +24,13 @@ using session::TimePoint;
 
 constexpr const char* kFormat = "mpx-relay-state";
 
-// ---- encoding ----
-
-std::string endpoint_text(const Endpoint& endpoint) { return endpoint.to_string(); }
-
-std::string udp_text(const datapath::Endpoint& endpoint) {
-  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
-
-std::int64_t time_ns(TimePoint time) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
-}
-
-template <typename T, typename F>
-json optional_json(const std::optional<T>& value, F&& encode) {
-  return value ? json(encode(*value)) : json(nullptr);
-}
-
-json offer_json(const std::optional<session::Offer>& offer) {
-  if (!offer) {
-    return nullptr;
-  }
-  return json{{"caller_cseq", offer->cseq.caller},
-              {"callee_cseq", offer->cseq.callee},
-              {"streams", offer->streams}};
-}
-
-json party_json(const session::PartyState& party) {
-  return json{{"sdp", optional_json(party.sdp, endpoint_text)},
-              {"on_hold", party.on_hold},
-              {"ice", party.ice},
-              {"codec", party.codec}};
-}
-
-json traffic_json(const session::StreamTraffic& traffic) {
-  return json{{"caller_bytes", traffic.caller_bytes},
-              {"callee_bytes", traffic.callee_bytes},
-              {"caller_packets", traffic.caller_packets},
-              {"callee_packets", traffic.callee_packets},
-              {"caller_remote", optional_json(traffic.caller_remote, endpoint_text)},
-              {"callee_remote", optional_json(traffic.callee_remote, endpoint_text)}};
-}
-
-json sub_json(const engine::SubStreamRecovery& sub) {
-  json flow = nullptr;
-  if (sub.installed) {
-    flow = json{{"caller_remote", udp_text(sub.installed->caller_remote)},
-                {"caller_local", udp_text(sub.installed->caller_local)},
-                {"callee_local", udp_text(sub.installed->callee_local)},
-                {"callee_remote", udp_text(sub.installed->callee_remote)}};
-  }
-  return json{{"flow", flow},
-              {"gone_caller_packets", sub.gone.caller_packets},
-              {"gone_caller_bytes", sub.gone.caller_bytes},
-              {"gone_callee_packets", sub.gone.callee_packets},
-              {"gone_callee_bytes", sub.gone.callee_bytes},
-              {"caller_packets", sub.caller_packets},
-              {"caller_bytes", sub.caller_bytes},
-              {"callee_packets", sub.callee_packets},
-              {"callee_bytes", sub.callee_bytes},
-              {"caller_locked", optional_json(sub.caller_locked, endpoint_text)},
-              {"callee_locked", optional_json(sub.callee_locked, endpoint_text)}};
-}
-
-json stream_json(const session::Stream& stream) {
-  return json{{"id", stream.id},
-              {"media_type", stream.media_type},
-              {"caller_local", endpoint_text(stream.caller_local)},
-              {"callee_local", endpoint_text(stream.callee_local)},
-              {"has_ports", stream.has_ports},
-              {"caller", party_json(stream.caller)},
-              {"callee", party_json(stream.callee)},
-              {"alive", stream.alive},
-              {"status", stream.status},
-              {"timeout_wait", stream.timeout_wait},
-              {"create_time", time_ns(stream.create_time)},
-              {"start_time", optional_json(stream.start_time, time_ns)},
-              {"end_time", optional_json(stream.end_time, time_ns)},
-              {"first_media_time", optional_json(stream.first_media_time, time_ns)},
-              {"final_traffic", traffic_json(stream.final_traffic)}};
-}
-
-json ip_json(const std::optional<boost::asio::ip::address_v4>& ip) {
-  return ip ? json(ip->to_string()) : json(nullptr);
-}
-
-json session_json(const RecoveredSession& recovered) {
-  const auto& s = recovered.session;
-  json streams = json::array();
-  for (const auto& stream : s.streams) {
-    streams.push_back(stream_json(stream));
-  }
-  json media = json::array();
-  for (const auto& stream : recovered.media) {
-    media.push_back(json{{"id", stream.id}, {"rtp", sub_json(stream.rtp)},
-                         {"rtcp", sub_json(stream.rtcp)}});
-  }
-  return json{{"call_id", s.key.first},
-              {"from_tag", s.key.second},
-              {"origin", s.origin},
-              {"from_uri", s.from_uri},
-              {"to_uri", s.to_uri},
-              {"to_tag", optional_json(s.to_tag, [](const std::string& v) { return v; })},
-              {"caller_ua", optional_json(s.caller_ua, [](const std::string& v) { return v; })},
-              {"callee_ua", optional_json(s.callee_ua, [](const std::string& v) { return v; })},
-              {"signaling_ip", ip_json(s.signaling.signaling_ip)},
-              {"destination_ip", ip_json(s.signaling.destination_ip)},
-              {"username",
-               optional_json(s.signaling.username, [](const std::string& v) { return v; })},
-              {"caller_signaling_ip", ip_json(s.caller_signaling_ip)},
-              {"callee_signaling_ip", ip_json(s.callee_signaling_ip)},
-              {"caller_side_ip", s.caller_side_ip.to_string()},
-              {"callee_side_ip", s.callee_side_ip.to_string()},
-              {"start_time", optional_json(s.start_time, time_ns)},
-              {"end_time", optional_json(s.end_time, time_ns)},
-              {"current", offer_json(s.current)},
-              {"previous", offer_json(s.previous)},
-              {"streams", streams},
-              {"media", media}};
-}
-
-// ---- decoding: json exceptions (missing key, wrong type) become one Error in parse_state ----
-
+// Reading throws Bad for a value nlohmann accepts but the relay cannot use, and lets nlohmann's
+// own exceptions (missing key, wrong JSON type) through: parse_state turns either into one Error.
 struct Bad {
   std::string what;
 };
+
+// ---- checks nlohmann does not make ----
 
 // nlohmann iterates an object's values and a lone number as if they were arrays.
 const json& array_of(const json& value) {
@@ -192,139 +76,265 @@ Endpoint endpoint_of(const json& value) {
   return Endpoint{ip_of(text.substr(0, colon)), static_cast<std::uint16_t>(port)};
 }
 
-datapath::Endpoint udp_of(const json& value) {
-  const auto endpoint = endpoint_of(value);
-  return {endpoint.ip, endpoint.port};
+// ---- every member type's JSON form: encode() writes it, decode() reads it ----
+
+// The objects, defined by their field tables below.
+json encode(const session::Offer& offer);
+json encode(const session::PartyState& party);
+json encode(const session::StreamTraffic& traffic);
+json encode(const datapath::Flow& flow);
+json encode(const engine::SubStreamRecovery& sub);
+json encode(const session::Stream& stream);
+json encode(const engine::StreamRecovery& media);
+json encode(const RecoveredSession& recovered);
+void decode(const json& value, session::Offer& offer);
+void decode(const json& value, session::PartyState& party);
+void decode(const json& value, session::StreamTraffic& traffic);
+void decode(const json& value, datapath::Flow& flow);
+void decode(const json& value, engine::SubStreamRecovery& sub);
+void decode(const json& value, session::Stream& stream);
+void decode(const json& value, engine::StreamRecovery& media);
+void decode(const json& value, RecoveredSession& recovered);
+
+json encode(const std::string& text) { return text; }
+json encode(bool flag) { return flag; }
+json encode(std::int64_t number) { return number; }
+json encode(std::uint64_t number) { return number; }
+json encode(const boost::asio::ip::address_v4& ip) { return ip.to_string(); }
+json encode(const Endpoint& endpoint) { return endpoint.to_string(); }
+json encode(const datapath::Endpoint& endpoint) {
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+// Nanoseconds since the epoch: the times survive to the nanosecond.
+json encode(TimePoint time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
 }
 
-std::optional<Endpoint> optional_endpoint(const json& value) {
-  return value.is_null() ? std::nullopt : std::optional<Endpoint>(endpoint_of(value));
+void decode(const json& value, std::string& text) { text = value.get<std::string>(); }
+void decode(const json& value, bool& flag) { flag = value.get<bool>(); }
+void decode(const json& value, std::int64_t& number) { number = value.get<std::int64_t>(); }
+void decode(const json& value, std::uint64_t& number) { number = unsigned_of(value); }
+void decode(const json& value, boost::asio::ip::address_v4& ip) {
+  ip = ip_of(value.get<std::string>());
 }
-
-std::optional<boost::asio::ip::address_v4> optional_ip(const json& value) {
-  if (value.is_null()) {
-    return std::nullopt;
-  }
-  return ip_of(value.get<std::string>());
+void decode(const json& value, Endpoint& endpoint) { endpoint = endpoint_of(value); }
+void decode(const json& value, datapath::Endpoint& endpoint) {
+  const auto parsed = endpoint_of(value);
+  endpoint = {parsed.ip, parsed.port};
 }
-
-std::optional<std::string> optional_string(const json& value) {
-  return value.is_null() ? std::nullopt : std::optional<std::string>(value.get<std::string>());
-}
-
-TimePoint time_of(const json& value) {
-  return TimePoint(std::chrono::duration_cast<session::Clock::duration>(
+void decode(const json& value, TimePoint& time) {
+  time = TimePoint(std::chrono::duration_cast<session::Clock::duration>(
       std::chrono::nanoseconds(value.get<std::int64_t>())));
 }
 
-std::optional<TimePoint> optional_time(const json& value) {
-  return value.is_null() ? std::nullopt : std::optional<TimePoint>(time_of(value));
+// An absent value is null.
+template <class T>
+json encode(const std::optional<T>& value) {
+  return value ? encode(*value) : json(nullptr);
 }
-
-std::optional<session::Offer> offer_of(const json& value) {
+template <class T>
+void decode(const json& value, std::optional<T>& out) {
   if (value.is_null()) {
-    return std::nullopt;
+    out.reset();
+    return;
   }
-  session::Offer offer;
-  offer.cseq.caller = unsigned_of(value.at("caller_cseq"));
-  offer.cseq.callee = unsigned_of(value.at("callee_cseq"));
-  for (const auto& id : array_of(value.at("streams"))) {
-    offer.streams.push_back(unsigned_of(id));
-  }
-  return offer;
+  T item{};
+  decode(value, item);
+  out = std::move(item);
 }
 
-session::PartyState party_of(const json& value) {
-  session::PartyState party;
-  party.sdp = optional_endpoint(value.at("sdp"));
-  party.on_hold = value.at("on_hold").get<bool>();
-  party.ice = value.at("ice").get<bool>();
-  party.codec = value.at("codec").get<std::string>();
-  return party;
-}
-
-session::StreamTraffic traffic_of(const json& value) {
-  session::StreamTraffic traffic;
-  traffic.caller_bytes = unsigned_of(value.at("caller_bytes"));
-  traffic.callee_bytes = unsigned_of(value.at("callee_bytes"));
-  traffic.caller_packets = unsigned_of(value.at("caller_packets"));
-  traffic.callee_packets = unsigned_of(value.at("callee_packets"));
-  traffic.caller_remote = optional_endpoint(value.at("caller_remote"));
-  traffic.callee_remote = optional_endpoint(value.at("callee_remote"));
-  return traffic;
-}
-
-engine::SubStreamRecovery sub_of(const json& value) {
-  engine::SubStreamRecovery sub;
-  if (const auto& flow = value.at("flow"); !flow.is_null()) {
-    sub.installed =
-        datapath::Flow{udp_of(flow.at("caller_remote")), udp_of(flow.at("caller_local")),
-                       udp_of(flow.at("callee_local")), udp_of(flow.at("callee_remote"))};
+template <class T>
+json encode(const std::vector<T>& items) {
+  json array = json::array();
+  for (const auto& item : items) {
+    array.push_back(encode(item));
   }
-  sub.gone.caller_packets = unsigned_of(value.at("gone_caller_packets"));
-  sub.gone.caller_bytes = unsigned_of(value.at("gone_caller_bytes"));
-  sub.gone.callee_packets = unsigned_of(value.at("gone_callee_packets"));
-  sub.gone.callee_bytes = unsigned_of(value.at("gone_callee_bytes"));
-  sub.caller_packets = unsigned_of(value.at("caller_packets"));
-  sub.caller_bytes = unsigned_of(value.at("caller_bytes"));
-  sub.callee_packets = unsigned_of(value.at("callee_packets"));
-  sub.callee_bytes = unsigned_of(value.at("callee_bytes"));
-  sub.caller_locked = optional_endpoint(value.at("caller_locked"));
-  sub.callee_locked = optional_endpoint(value.at("callee_locked"));
-  return sub;
+  return array;
+}
+template <class T>
+void decode(const json& value, std::vector<T>& out) {
+  for (const auto& element : array_of(value)) {
+    T item{};
+    decode(element, item);
+    out.push_back(std::move(item));
+  }
 }
 
-session::Stream stream_of(const json& value) {
-  session::Stream stream;
-  stream.id = unsigned_of(value.at("id"));
-  stream.media_type = value.at("media_type").get<std::string>();
-  stream.caller_local = endpoint_of(value.at("caller_local"));
-  stream.callee_local = endpoint_of(value.at("callee_local"));
-  stream.has_ports = value.at("has_ports").get<bool>();
-  stream.caller = party_of(value.at("caller"));
-  stream.callee = party_of(value.at("callee"));
-  stream.alive = value.at("alive").get<bool>();
-  stream.status = value.at("status").get<std::string>();
-  stream.timeout_wait = value.at("timeout_wait").get<std::int64_t>();
-  stream.create_time = time_of(value.at("create_time"));
-  stream.start_time = optional_time(value.at("start_time"));
-  stream.end_time = optional_time(value.at("end_time"));
-  stream.first_media_time = optional_time(value.at("first_media_time"));
-  stream.final_traffic = traffic_of(value.at("final_traffic"));
-  return stream;
+// ---- the objects as tables: one table per struct drives both encode() and decode() ----
+
+// One key of an object and the member it holds: a data member pointer, or nested() for a member
+// of an inner struct that the JSON keeps flat.
+template <class Access>
+struct Field {
+  const char* key;
+  Access member;
+};
+template <class Access>
+Field(const char*, Access) -> Field<Access>;
+
+template <class Outer, class Inner, class Member>
+constexpr auto nested(Inner Outer::*inner, Member Inner::*member) {
+  return [inner, member](auto& outer) -> auto& { return outer.*inner.*member; };
 }
 
-RecoveredSession session_of(const json& value) {
-  RecoveredSession out;
-  auto& s = out.session;
-  s.key = {value.at("call_id").get<std::string>(), value.at("from_tag").get<std::string>()};
-  s.origin = value.at("origin").get<std::string>();
-  s.from_uri = value.at("from_uri").get<std::string>();
-  s.to_uri = value.at("to_uri").get<std::string>();
-  s.to_tag = optional_string(value.at("to_tag"));
-  s.caller_ua = optional_string(value.at("caller_ua"));
-  s.callee_ua = optional_string(value.at("callee_ua"));
-  s.signaling.signaling_ip = optional_ip(value.at("signaling_ip"));
-  s.signaling.destination_ip = optional_ip(value.at("destination_ip"));
-  s.signaling.username = optional_string(value.at("username"));
-  s.caller_signaling_ip = optional_ip(value.at("caller_signaling_ip"));
-  s.callee_signaling_ip = optional_ip(value.at("callee_signaling_ip"));
-  s.caller_side_ip = ip_of(value.at("caller_side_ip").get<std::string>());
-  s.callee_side_ip = ip_of(value.at("callee_side_ip").get<std::string>());
-  s.start_time = optional_time(value.at("start_time"));
-  s.end_time = optional_time(value.at("end_time"));
-  s.current = offer_of(value.at("current"));
-  s.previous = offer_of(value.at("previous"));
-  for (const auto& stream : array_of(value.at("streams"))) {
-    s.streams.push_back(stream_of(stream));
-  }
-  for (const auto& media : array_of(value.at("media"))) {
-    engine::StreamRecovery stream;
-    stream.id = unsigned_of(media.at("id"));
-    stream.rtp = sub_of(media.at("rtp"));
-    stream.rtcp = sub_of(media.at("rtcp"));
-    out.media.push_back(stream);
-  }
+// nlohmann::json sorts an object's keys when it writes them, so the table's order does not
+// change the file; it is the order decode() reads the keys in, which decides the key an error
+// names when several are wrong.
+template <class Struct, class Table>
+json encode_object(const Struct& in, const Table& table) {
+  json object = json::object();
+  std::apply(
+      [&](const auto&... field) {
+        ((object[field.key] = encode(std::invoke(field.member, in))), ...);
+      },
+      table);
+  return object;
+}
+
+template <class Struct, class Table>
+void decode_object(const json& object, const Table& table, Struct& out) {
+  std::apply(
+      [&](const auto&... field) {
+        (decode(object.at(field.key), std::invoke(field.member, out)), ...);
+      },
+      table);
+}
+
+constexpr std::tuple kOfferFields{
+    Field{"caller_cseq", nested(&session::Offer::cseq, &session::CseqPair::caller)},
+    Field{"callee_cseq", nested(&session::Offer::cseq, &session::CseqPair::callee)},
+    Field{"streams", &session::Offer::streams},
+};
+
+constexpr std::tuple kPartyFields{
+    Field{"sdp", &session::PartyState::sdp},
+    Field{"on_hold", &session::PartyState::on_hold},
+    Field{"ice", &session::PartyState::ice},
+    Field{"codec", &session::PartyState::codec},
+};
+
+constexpr std::tuple kTrafficFields{
+    Field{"caller_bytes", &session::StreamTraffic::caller_bytes},
+    Field{"callee_bytes", &session::StreamTraffic::callee_bytes},
+    Field{"caller_packets", &session::StreamTraffic::caller_packets},
+    Field{"callee_packets", &session::StreamTraffic::callee_packets},
+    Field{"caller_remote", &session::StreamTraffic::caller_remote},
+    Field{"callee_remote", &session::StreamTraffic::callee_remote},
+};
+
+constexpr std::tuple kFlowFields{
+    Field{"caller_remote", &datapath::Flow::caller_remote},
+    Field{"caller_local", &datapath::Flow::caller_local},
+    Field{"callee_local", &datapath::Flow::callee_local},
+    Field{"callee_remote", &datapath::Flow::callee_remote},
+};
+
+// The counters of the flows already removed are kept flat, with a "gone_" prefix.
+constexpr std::tuple kSubStreamFields{
+    Field{"flow", &engine::SubStreamRecovery::installed},
+    Field{"gone_caller_packets",
+          nested(&engine::SubStreamRecovery::gone, &datapath::FlowCounters::caller_packets)},
+    Field{"gone_caller_bytes",
+          nested(&engine::SubStreamRecovery::gone, &datapath::FlowCounters::caller_bytes)},
+    Field{"gone_callee_packets",
+          nested(&engine::SubStreamRecovery::gone, &datapath::FlowCounters::callee_packets)},
+    Field{"gone_callee_bytes",
+          nested(&engine::SubStreamRecovery::gone, &datapath::FlowCounters::callee_bytes)},
+    Field{"caller_packets", &engine::SubStreamRecovery::caller_packets},
+    Field{"caller_bytes", &engine::SubStreamRecovery::caller_bytes},
+    Field{"callee_packets", &engine::SubStreamRecovery::callee_packets},
+    Field{"callee_bytes", &engine::SubStreamRecovery::callee_bytes},
+    Field{"caller_locked", &engine::SubStreamRecovery::caller_locked},
+    Field{"callee_locked", &engine::SubStreamRecovery::callee_locked},
+};
+
+constexpr std::tuple kStreamFields{
+    Field{"id", &session::Stream::id},
+    Field{"media_type", &session::Stream::media_type},
+    Field{"caller_local", &session::Stream::caller_local},
+    Field{"callee_local", &session::Stream::callee_local},
+    Field{"has_ports", &session::Stream::has_ports},
+    Field{"caller", &session::Stream::caller},
+    Field{"callee", &session::Stream::callee},
+    Field{"alive", &session::Stream::alive},
+    Field{"status", &session::Stream::status},
+    Field{"timeout_wait", &session::Stream::timeout_wait},
+    Field{"create_time", &session::Stream::create_time},
+    Field{"start_time", &session::Stream::start_time},
+    Field{"end_time", &session::Stream::end_time},
+    Field{"first_media_time", &session::Stream::first_media_time},
+    Field{"final_traffic", &session::Stream::final_traffic},
+};
+
+constexpr std::tuple kMediaFields{
+    Field{"id", &engine::StreamRecovery::id},
+    Field{"rtp", &engine::StreamRecovery::rtp},
+    Field{"rtcp", &engine::StreamRecovery::rtcp},
+};
+
+// A session object holds these keys of the snapshot, then "media".
+constexpr std::tuple kSessionFields{
+    Field{"call_id", nested(&session::SessionSnapshot::key, &session::SessionKey::first)},
+    Field{"from_tag", nested(&session::SessionSnapshot::key, &session::SessionKey::second)},
+    Field{"origin", &session::SessionSnapshot::origin},
+    Field{"from_uri", &session::SessionSnapshot::from_uri},
+    Field{"to_uri", &session::SessionSnapshot::to_uri},
+    Field{"to_tag", &session::SessionSnapshot::to_tag},
+    Field{"caller_ua", &session::SessionSnapshot::caller_ua},
+    Field{"callee_ua", &session::SessionSnapshot::callee_ua},
+    Field{"signaling_ip", nested(&session::SessionSnapshot::signaling,
+                                 &session::SignalingAddresses::signaling_ip)},
+    Field{"destination_ip", nested(&session::SessionSnapshot::signaling,
+                                   &session::SignalingAddresses::destination_ip)},
+    Field{"username", nested(&session::SessionSnapshot::signaling,
+                             &session::SignalingAddresses::username)},
+    Field{"caller_signaling_ip", &session::SessionSnapshot::caller_signaling_ip},
+    Field{"callee_signaling_ip", &session::SessionSnapshot::callee_signaling_ip},
+    Field{"caller_side_ip", &session::SessionSnapshot::caller_side_ip},
+    Field{"callee_side_ip", &session::SessionSnapshot::callee_side_ip},
+    Field{"start_time", &session::SessionSnapshot::start_time},
+    Field{"end_time", &session::SessionSnapshot::end_time},
+    Field{"current", &session::SessionSnapshot::current},
+    Field{"previous", &session::SessionSnapshot::previous},
+    Field{"streams", &session::SessionSnapshot::streams},
+};
+
+json encode(const session::Offer& offer) { return encode_object(offer, kOfferFields); }
+json encode(const session::PartyState& party) { return encode_object(party, kPartyFields); }
+json encode(const session::StreamTraffic& traffic) {
+  return encode_object(traffic, kTrafficFields);
+}
+json encode(const datapath::Flow& flow) { return encode_object(flow, kFlowFields); }
+json encode(const engine::SubStreamRecovery& sub) { return encode_object(sub, kSubStreamFields); }
+json encode(const session::Stream& stream) { return encode_object(stream, kStreamFields); }
+json encode(const engine::StreamRecovery& media) { return encode_object(media, kMediaFields); }
+json encode(const RecoveredSession& recovered) {
+  json object = encode_object(recovered.session, kSessionFields);
+  object["media"] = encode(recovered.media);
+  return object;
+}
+
+void decode(const json& value, session::Offer& offer) { decode_object(value, kOfferFields, offer); }
+void decode(const json& value, session::PartyState& party) {
+  decode_object(value, kPartyFields, party);
+}
+void decode(const json& value, session::StreamTraffic& traffic) {
+  decode_object(value, kTrafficFields, traffic);
+}
+void decode(const json& value, datapath::Flow& flow) { decode_object(value, kFlowFields, flow); }
+void decode(const json& value, engine::SubStreamRecovery& sub) {
+  decode_object(value, kSubStreamFields, sub);
+}
+void decode(const json& value, session::Stream& stream) {
+  decode_object(value, kStreamFields, stream);
+}
+void decode(const json& value, engine::StreamRecovery& media) {
+  decode_object(value, kMediaFields, media);
+}
+
+// A session's streams are unique, and its offers and media name only them.
+void check_stream_references(const RecoveredSession& recovered) {
+  const auto& s = recovered.session;
   for (std::size_t i = 0; i < s.streams.size(); ++i) {
     for (std::size_t j = i + 1; j < s.streams.size(); ++j) {
       if (s.streams[i].id == s.streams[j].id) {
@@ -333,7 +343,6 @@ RecoveredSession session_of(const json& value) {
       }
     }
   }
-  // The offers and the media must name streams of this session.
   const auto known = [&](session::StreamId id) {
     for (const auto& stream : s.streams) {
       if (stream.id == id) {
@@ -352,13 +361,18 @@ RecoveredSession session_of(const json& value) {
       }
     }
   }
-  for (const auto& media : out.media) {
+  for (const auto& media : recovered.media) {
     if (!known(media.id)) {
       throw Bad{"session " + s.key.first + ": media for unknown stream " +
                 std::to_string(media.id)};
     }
   }
-  return out;
+}
+
+void decode(const json& value, RecoveredSession& recovered) {
+  decode_object(value, kSessionFields, recovered.session);
+  decode(value.at("media"), recovered.media);
+  check_stream_references(recovered);
 }
 
 std::string errno_text(int error) { return std::strerror(error); }
@@ -366,14 +380,10 @@ std::string errno_text(int error) { return std::strerror(error); }
 }  // namespace
 
 std::string to_json(const RelayState& state) {
-  json sessions = json::array();
-  for (const auto& session : state.sessions) {
-    sessions.push_back(session_json(session));
-  }
   const json document{{"format", kFormat},
                       {"version", kStateFormatVersion},
                       {"datapath", state.datapath},
-                      {"sessions", sessions}};
+                      {"sessions", encode(state.sessions)}};
   return document.dump();
 }
 
@@ -392,10 +402,8 @@ Result<RelayState> parse_state(std::string_view text) {
                    std::to_string(kStateFormatVersion) + ")"};
     }
     RelayState state;
-    state.datapath = document.at("datapath").get<std::string>();
-    for (const auto& session : array_of(document.at("sessions"))) {
-      state.sessions.push_back(session_of(session));
-    }
+    decode(document.at("datapath"), state.datapath);
+    decode(document.at("sessions"), state.sessions);
     return state;
   } catch (const Bad& bad) {
     return Error{bad.what};

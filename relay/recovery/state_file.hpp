@@ -1,8 +1,8 @@
-// The relay's state file (issue 5 point 4): what a restarted relay needs to rebuild the sessions
-// whose flows a kernel datapath (xdp, tc) kept forwarding while it was down. One JSON document:
-// per session its SessionSnapshot (call id, tags, the dispatcher that created it, offers,
-// streams with their relay ports, SDP addresses, codecs, times) and per alive stream the
-// engine's StreamRecovery (installed flows, latched remotes, counters not held by the flows).
+// The relay's state file: what a restarted relay needs to rebuild the sessions whose flows a kernel
+// datapath (xdp, tc) kept forwarding while it was down. One JSON document: per session its
+// SessionSnapshot (call id, tags, the dispatcher that created it, offers, streams with their relay
+// ports, SDP addresses, codecs, times) and per alive stream the engine's StreamRecovery (installed
+// flows, latched remotes, counters not held by the flows).
 //
 // Written atomically (a temporary file in the same directory, fsync, rename, fsync of the
 // directory): a reader sees the previous document or the new one, never a mix. Read with a
